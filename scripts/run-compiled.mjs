@@ -1,0 +1,34 @@
+// Runs a compiled entry point from dist/, compiling first when the sources are newer than the build.
+// Usage: node scripts/run-compiled.mjs src/cli/clients.cli.js create --name "Acme"
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const stamp = join(root, 'dist', 'src', 'main.js');
+
+function newest(dir) {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
+export function ensureBuilt() {
+  const sources = Math.max(newest(join(root, 'src')), newest(join(root, 'bench')), statSync(join(root, 'tsconfig.json')).mtimeMs);
+  if (!existsSync(stamp) || statSync(stamp).mtimeMs < sources) {
+    process.stderr.write('Compiling TypeScript…\n');
+    const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+    if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  ensureBuilt();
+  const [entry, ...args] = process.argv.slice(2);
+  const run = spawnSync(process.execPath, ['--enable-source-maps', join(root, 'dist', entry), ...args], { stdio: 'inherit' });
+  process.exit(run.status ?? 1);
+}

@@ -1,0 +1,54 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import { AuthModule } from './auth/auth.module.js';
+import { HttpErrorFilter } from './common/http-error.filter.js';
+import { LOGGER } from './common/logger.js';
+import { APP_CONFIG, type AppConfig } from './config/config.js';
+import { dataSourceOptions } from './config/data-source.js';
+import { HealthModule } from './health/health.module.js';
+import { PendingStore } from './pending/pending.store.js';
+import { SecretBox } from './totp/secret-box.js';
+
+/** What the bootstrap resolved before Nest starts: configuration, logger, database and the store. */
+export interface Runtime {
+  config: AppConfig;
+  logger: Logger;
+  databaseUrl: string;
+  store: PendingStore;
+  box: SecretBox;
+}
+
+@Global()
+@Module({})
+class CoreModule {
+  static forRoot(runtime: Runtime): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: APP_CONFIG, useValue: runtime.config },
+        { provide: LOGGER, useValue: runtime.logger },
+        { provide: PendingStore, useValue: runtime.store },
+        { provide: SecretBox, useValue: runtime.box },
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+      ],
+      exports: [APP_CONFIG, LOGGER, PendingStore, SecretBox],
+    };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(runtime: Runtime): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(runtime),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(runtime.config, runtime.databaseUrl), retryAttempts: 2, retryDelay: 500 }),
+        AuthModule,
+        HealthModule,
+      ],
+    };
+  }
+}

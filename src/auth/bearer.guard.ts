@@ -1,0 +1,77 @@
+import { type CanActivate, createParamDecorator, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { DomainError } from '../common/domain-error.js';
+import { PUBLIC_ROUTE, REQUIRED_SCOPE, type Scope } from './scopes.js';
+import { InvalidTokenError, TokenSigner } from './token-signer.js';
+
+export interface AuthenticatedClient {
+  clientId: string;
+  scopes: string[];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    client?: AuthenticatedClient;
+  }
+}
+
+const REALM = 'Bearer realm="totp-device-registration"';
+
+/**
+ * RFC 6750 bearer authentication, global: every route needs a token with its scope unless it is
+ * marked @Public(). Tokens are read from the Authorization header only, never from the query.
+ */
+@Injectable()
+export class BearerGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly signer: TokenSigner,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) === true) return true;
+    const required = this.reflector.getAllAndOverride<Scope | undefined>(REQUIRED_SCOPE, targets);
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+
+    const header = request.headers.authorization;
+    const match = header === undefined ? null : /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
+    if (header === undefined || !/^bearer /i.test(header.trim())) {
+      // RFC 6750 §3.1: no credentials → a challenge without an error code.
+      throw new DomainError('UNAUTHORIZED', 'An access token is required', { headers: { 'www-authenticate': REALM } });
+    }
+    if (match === null) throw invalidToken('The access token is malformed');
+    let claims;
+    try {
+      claims = await this.signer.verify(match[1]);
+    } catch (error) {
+      if (error instanceof InvalidTokenError) throw invalidToken(error.message);
+      throw error;
+    }
+    const scopes = claims.scope.split(' ');
+    // A route that forgot its scope is refused rather than open.
+    if (required === undefined || !scopes.includes(required)) {
+      throw new DomainError('INSUFFICIENT_SCOPE', `This request needs the scope ${required ?? '(none declared)'}`, {
+        headers: {
+          'www-authenticate': `${REALM}, error="insufficient_scope", error_description="The access token lacks the required scope", scope="${required ?? ''}"`,
+        },
+      });
+    }
+    request.client = { clientId: claims.sub, scopes };
+    return true;
+  }
+}
+
+function invalidToken(description: string): DomainError {
+  return new DomainError('INVALID_TOKEN', description, {
+    headers: { 'www-authenticate': `${REALM}, error="invalid_token", error_description="${description}"` },
+  });
+}
+
+/** The authenticated API client of the request (set by BearerGuard). */
+export const CurrentClient = createParamDecorator((_: unknown, context: ExecutionContext): AuthenticatedClient => {
+  const client = context.switchToHttp().getRequest<FastifyRequest>().client;
+  if (client === undefined) throw new Error('CurrentClient used on a route without BearerGuard');
+  return client;
+});

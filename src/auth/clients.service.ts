@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { hashClientSecret, newClientSecret } from './client-secret.js';
+import { ClientsRepository } from './clients.repository.js';
+import { OAuthClientEntity } from './oauth-client.entity.js';
+import { isScope, SCOPES, type Scope } from './scopes.js';
+
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface ClientSummary {
+  clientId: string;
+  name: string;
+  scopes: string[];
+  disabled: boolean;
+  createdAt: string;
+  secretRotatedAt: string | null;
+}
+
+export class ClientInputError extends Error {}
+
+const toSummary = (c: OAuthClientEntity): ClientSummary => ({
+  clientId: c.id,
+  name: c.name,
+  scopes: c.scopes,
+  disabled: c.disabled,
+  createdAt: c.createdAt.toISOString(),
+  secretRotatedAt: c.secretRotatedAt?.toISOString() ?? null,
+});
+
+/** Operator use cases for API clients (npm run client:*). The secret is shown once, stored hashed. */
+@Injectable()
+export class ClientsService {
+  constructor(private readonly clients: ClientsRepository) {}
+
+  async create(name: string, scopes: string, fixed?: Partial<ClientCredentials>): Promise<ClientCredentials> {
+    const trimmed = name.trim();
+    if (trimmed.length < 1 || trimmed.length > 200) throw new ClientInputError('--name must be 1-200 characters');
+    const entity = new OAuthClientEntity();
+    entity.id = fixed?.clientId ?? randomUUID();
+    entity.name = trimmed;
+    entity.scopes = parseScopes(scopes);
+    const secret = fixed?.clientSecret ?? newClientSecret();
+    entity.secretHash = hashClientSecret(secret);
+    entity.disabled = false;
+    entity.createdAt = new Date();
+    entity.secretRotatedAt = null;
+    await this.clients.insert(entity);
+    return { clientId: entity.id, clientSecret: secret };
+  }
+
+  async list(): Promise<ClientSummary[]> {
+    return (await this.clients.list()).map(toSummary);
+  }
+
+  async exists(clientId: string): Promise<boolean> {
+    return (await this.clients.findById(clientId)) !== null;
+  }
+
+  async disable(clientId: string): Promise<void> {
+    if (!(await this.clients.setDisabled(clientId, true))) throw new ClientInputError(`No client ${clientId}`);
+  }
+
+  async rotateSecret(clientId: string): Promise<ClientCredentials> {
+    const secret = newClientSecret();
+    if (!(await this.clients.setSecretHash(clientId, hashClientSecret(secret)))) throw new ClientInputError(`No client ${clientId}`);
+    return { clientId, clientSecret: secret };
+  }
+}
+
+function parseScopes(value: string): Scope[] {
+  const scopes = [...new Set(value.split(/\s+/).filter((s) => s !== ''))];
+  const unknown = scopes.filter((s) => !isScope(s));
+  if (scopes.length === 0 || unknown.length > 0) {
+    throw new ClientInputError(`--scopes must be a space-separated subset of: ${SCOPES.join(' ')}${unknown.length > 0 ? ` (unknown: ${unknown.join(' ')})` : ''}`);
+  }
+  return scopes.filter(isScope);
+}

@@ -1,0 +1,137 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { LOGGER } from '../common/logger.js';
+import { APP_CONFIG, type AppConfig, UUID_V4 } from '../config/config.js';
+import { PendingStore } from '../pending/pending.store.js';
+import { secretMatches } from './client-secret.js';
+import { ClientsRepository } from './clients.repository.js';
+import { OAuthError } from './oauth.errors.js';
+import { TokenSigner } from './token-signer.js';
+
+export interface TokenRequest {
+  authorization: string | undefined;
+  body: unknown;
+  ip: string;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+}
+
+interface Credentials {
+  clientId: string;
+  clientSecret: string;
+  method: 'client_secret_basic' | 'client_secret_post';
+}
+
+const REALM = 'totp-device-registration';
+const BASIC_CHALLENGE = { 'www-authenticate': `Basic realm="${REALM}"` };
+
+/** RFC 6749 §4.4 client credentials grant with §2.3.1 client authentication. */
+@Injectable()
+export class TokenService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly clients: ClientsRepository,
+    private readonly signer: TokenSigner,
+    private readonly store: PendingStore,
+  ) {}
+
+  async issue(request: TokenRequest): Promise<TokenResponse> {
+    const params = readParams(request.body);
+    const grantType = params.get('grant_type');
+    if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required');
+    if (grantType !== 'client_credentials') {
+      throw new OAuthError('unsupported_grant_type', 'Only the client_credentials grant is supported');
+    }
+    const credentials = readCredentials(request.authorization, params);
+    const challenge = credentials.method === 'client_secret_basic' ? BASIC_CHALLENGE : {};
+    const client = await this.authenticate(credentials, request.ip, challenge);
+    if (client.disabled) throw new OAuthError('unauthorized_client', 'This client is disabled');
+    const scopes = grantedScopes(params.get('scope'), client.scopes);
+    const { token, claims } = this.signer.issue(client.id, scopes);
+    this.logger.info({ clientId: client.id, jti: claims.jti, scope: claims.scope, method: credentials.method }, 'access token issued');
+    return { access_token: token, token_type: 'Bearer', expires_in: this.config.accessTokenTtlSeconds, scope: claims.scope };
+  }
+
+  private async authenticate(credentials: Credentials, ip: string, challenge: Record<string, string>) {
+    const limits = this.config.limits;
+    const counter = `client-auth:${credentials.clientId.slice(0, 64)}:${ip}`;
+    const failures = await this.store.peek(counter);
+    if (failures.count >= limits.clientAuthMaxFailures) {
+      throw new OAuthError('too_many_requests', 'Too many failed client authentications; retry later', {
+        'retry-after': String(Math.max(1, Math.ceil(failures.resetInMs / 1000))),
+      });
+    }
+    const client = UUID_V4.test(credentials.clientId) ? await this.clients.findById(credentials.clientId.toLowerCase()) : null;
+    // Compare against a dummy hash for unknown clients too, so timing does not reveal which ids exist.
+    const matches = secretMatches(credentials.clientSecret, client?.secretHash ?? '0'.repeat(64)) && client !== null;
+    if (!matches || client === null) {
+      await this.store.hit(counter, limits.clientAuthBlockSeconds * 1000);
+      this.logger.warn({ clientId: client?.id, ip, method: credentials.method }, 'client authentication failed');
+      throw new OAuthError('invalid_client', 'Client authentication failed', challenge);
+    }
+    if (failures.count > 0) await this.store.reset(counter);
+    return client;
+  }
+}
+
+function readParams(body: unknown): Map<string, string> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new OAuthError('invalid_request', 'The body must be application/x-www-form-urlencoded or a JSON object');
+  }
+  const params = new Map<string, string>();
+  for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+    // RFC 6749 §3.2: parameters must not be included more than once.
+    if (Array.isArray(value)) throw new OAuthError('invalid_request', `${name} is given more than once`);
+    if (typeof value !== 'string') throw new OAuthError('invalid_request', `${name} must be a string`);
+    params.set(name, value);
+  }
+  return params;
+}
+
+function readCredentials(authorization: string | undefined, params: Map<string, string>): Credentials {
+  const postId = params.get('client_id');
+  const postSecret = params.get('client_secret');
+  const basic = authorization !== undefined && /^basic /i.test(authorization.trim());
+  if (basic && (postSecret !== undefined || postId !== undefined)) {
+    throw new OAuthError('invalid_request', 'Use one client authentication method, not Basic and the body together');
+  }
+  if (basic) {
+    const decoded = decodeBasic(authorization.trim().slice(6).trim());
+    if (decoded === undefined) throw new OAuthError('invalid_client', 'Malformed Basic credentials', BASIC_CHALLENGE);
+    return { ...decoded, method: 'client_secret_basic' };
+  }
+  if (postId !== undefined && postSecret !== undefined && postId !== '' && postSecret !== '') {
+    return { clientId: postId, clientSecret: postSecret, method: 'client_secret_post' };
+  }
+  throw new OAuthError('invalid_client', 'Client authentication is required (HTTP Basic or client_id and client_secret)');
+}
+
+/** RFC 6749 §2.3.1: id and secret are form-urlencoded before being joined by ':'. */
+function decodeBasic(value: string): { clientId: string; clientSecret: string } | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return undefined;
+  const text = Buffer.from(value, 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  if (colon <= 0 || colon === text.length - 1) return undefined;
+  try {
+    const unescape = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
+    return { clientId: unescape(text.slice(0, colon)), clientSecret: unescape(text.slice(colon + 1)) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A subset of the client's onboarded scopes; none requested means all of them (API.md §1). */
+function grantedScopes(requested: string | undefined, allowed: string[]): string[] {
+  if (requested === undefined) return allowed;
+  const wanted = [...new Set(requested.split(' ').filter((s) => s !== ''))];
+  if (wanted.length === 0) throw new OAuthError('invalid_scope', 'scope is empty');
+  const refused = wanted.filter((s) => !allowed.includes(s));
+  if (refused.length > 0) throw new OAuthError('invalid_scope', `This client may not request: ${refused.join(' ')}`);
+  return wanted;
+}

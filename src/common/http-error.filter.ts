@@ -1,0 +1,149 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { OAuthError } from '../auth/oauth.errors.js';
+import { isPostgresOutage } from './dependency-errors.js';
+import { DependencyUnavailableError, DomainError, type ErrorCode } from './domain-error.js';
+import { LOGGER } from './logger.js';
+
+export interface HttpErrorResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+}
+
+/** The exhaustive map from domain codes to HTTP statuses. */
+export function statusOf(code: ErrorCode): number {
+  switch (code) {
+    case 'VALIDATION_FAILED':
+    case 'INVALID_REQUEST':
+    case 'UNSUPPORTED_DEVICE_TYPE':
+    case 'INVALID_OTP':
+      return 400;
+    case 'UNAUTHORIZED':
+    case 'INVALID_TOKEN':
+      return 401;
+    case 'INSUFFICIENT_SCOPE':
+      return 403;
+    case 'NOT_FOUND':
+    case 'REGISTRATION_NOT_FOUND':
+    case 'DEVICE_NOT_FOUND':
+      return 404;
+    case 'METHOD_NOT_ALLOWED':
+      return 405;
+    case 'NOT_ACCEPTABLE':
+      return 406;
+    case 'ALREADY_ACTIVE':
+    case 'ACTIVATION_IN_PROGRESS':
+    case 'DEVICE_NAME_TAKEN':
+    case 'DEVICE_LIMIT_REACHED':
+      return 409;
+    case 'PAYLOAD_TOO_LARGE':
+      return 413;
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 415;
+    case 'TOO_MANY_ATTEMPTS':
+    case 'DEVICE_LOCKED':
+    case 'RATE_LIMITED':
+      return 429;
+    case 'INTERNAL_ERROR':
+      return 500;
+    case 'SERVICE_UNAVAILABLE':
+      return 503;
+  }
+}
+
+/** Errors raised by Nest or Fastify before our code runs (routing, body parsing) become domain errors. */
+function fromFrameworkError(error: unknown): DomainError | undefined {
+  const status =
+    error instanceof HttpException
+      ? error.getStatus()
+      : typeof (error as { statusCode?: unknown }).statusCode === 'number'
+        ? (error as { statusCode: number }).statusCode
+        : undefined;
+  if (status === undefined || status >= 500) return undefined;
+  switch (status) {
+    case 404:
+      return new DomainError('NOT_FOUND', 'No such route');
+    case 405:
+      return new DomainError('METHOD_NOT_ALLOWED', 'Method not allowed on this route');
+    case 413:
+      return new DomainError('PAYLOAD_TOO_LARGE', 'The request body is larger than 16 KiB');
+    case 415:
+      return new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
+    default:
+      return new DomainError('INVALID_REQUEST', describeBadRequest(error));
+  }
+}
+
+function describeBadRequest(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'The JSON body is empty';
+  if (error instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') return 'The body is not valid JSON';
+  return 'The request is malformed';
+}
+
+/**
+ * The one place where errors become HTTP. Used by the Nest filter and by the Fastify error and
+ * not-found handlers, so errors raised before Nest's pipeline (body limit, JSON syntax) look the same.
+ */
+export function toHttpError(error: unknown, request: FastifyRequest, logger: Logger): HttpErrorResponse {
+  const isTokenEndpoint = request.url.startsWith('/oauth/token');
+  let domain: DomainError | undefined;
+  if (error instanceof OAuthError) {
+    return oauthResponse(error);
+  } else if (error instanceof DomainError) {
+    domain = error;
+  } else if (isPostgresOutage(error)) {
+    domain = new DependencyUnavailableError('postgres', error);
+  } else {
+    domain = fromFrameworkError(error);
+  }
+  if (domain === undefined) {
+    logger.error({ err: error, reqId: request.id, route: request.routeOptions.url }, 'unhandled error');
+    domain = new DomainError('INTERNAL_ERROR', 'An unexpected error occurred');
+  } else if (domain instanceof DependencyUnavailableError) {
+    logger.warn({ reqId: request.id, dependency: domain.dependency, err: domain.cause }, 'dependency unavailable');
+  }
+  if (isTokenEndpoint) {
+    return oauthResponse(toOAuthError(domain));
+  }
+  const body: Record<string, unknown> = {
+    status: 'FAILED',
+    code: domain.code,
+    message: domain.message,
+    requestId: request.id,
+    ...domain.extra,
+  };
+  if (domain.errors !== undefined) body.errors = domain.errors;
+  return { status: statusOf(domain.code), headers: domain.headers, body };
+}
+
+function toOAuthError(error: DomainError): OAuthError {
+  const status = statusOf(error.code);
+  if (status >= 500) return new OAuthError('temporarily_unavailable', error.message, error.headers, status);
+  return new OAuthError('invalid_request', error.message, {}, status);
+}
+
+function oauthResponse(error: OAuthError): HttpErrorResponse {
+  return {
+    status: error.status,
+    headers: { 'cache-control': 'no-store', pragma: 'no-cache', ...error.headers },
+    body: { error: error.error, error_description: error.description },
+  };
+}
+
+export async function sendHttpError(error: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): Promise<void> {
+  const response = toHttpError(error, request, logger);
+  await reply.status(response.status).headers(response.headers).type('application/json; charset=utf-8').send(response.body);
+}
+
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
+  async catch(error: unknown, host: ArgumentsHost): Promise<void> {
+    const http = host.switchToHttp();
+    await sendHttpError(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.logger);
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * The one place that reads process.env. Every variable is parsed and validated once at boot;
+ * a bad value stops the service with a message that names each offending variable.
+ */
+export type HashAlgorithm = 'SHA1' | 'SHA256' | 'SHA512';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface AppConfig {
+  nodeEnv: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  publicUrl: string;
+  /** True when neither DATABASE_URL nor REDIS_URL is set: embedded Postgres and in-process store. */
+  embedded: boolean;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  redisKeyPrefix: string;
+  dataDir: string;
+  dbPoolSize: number;
+  /** Upper bound for a single call to Postgres or Redis before it counts as an outage. */
+  dependencyTimeoutMs: number;
+  tokenAudience: string;
+  accessTokenTtlSeconds: number;
+  /** Parsed ENCRYPTION_KEY; empty only in embedded mode, where one is generated and kept with the data. */
+  encryptionKeys: EncryptionKey[];
+  pendingRegistrationTtlSeconds: number;
+  totp: { issuer: string; algorithm: HashAlgorithm; digits: 6 | 8; period: number; window: number };
+  limits: {
+    maxPendingPerUser: number;
+    maxActivePerUser: number;
+    maxPendingPerClient: number;
+    activationMaxAttempts: number;
+    lockoutThreshold: number;
+    lockoutSeconds: number;
+    clientAuthMaxFailures: number;
+    clientAuthBlockSeconds: number;
+    rateLimitPerClientPerSecond: number;
+  };
+  logLevel: LogLevel;
+  trustProxy: boolean;
+  demoClient: { id: string | undefined; secret: string | undefined };
+}
+
+export interface EncryptionKey {
+  id: string;
+  key: Buffer;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Every variable the service reads, with its default and meaning (README and .env.example follow it). */
+export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; description: string }> = [
+  { name: 'NODE_ENV', default: 'development', description: 'development | production | test. production refuses the embedded mode.' },
+  { name: 'HOST', default: '0.0.0.0', description: 'Interface to listen on.' },
+  { name: 'PORT', default: '3000', description: 'HTTP port.' },
+  { name: 'PUBLIC_URL', default: 'http://localhost:$PORT', description: 'External base URL; the token issuer (iss) and metadata URLs. Same on every replica.' },
+  { name: 'DATABASE_URL', default: '(embedded)', description: 'postgres://user:pass@host:5432/db. Set with REDIS_URL, or leave both unset for the embedded mode.' },
+  { name: 'REDIS_URL', default: '(embedded)', description: 'redis://host:6379. Set with DATABASE_URL, or leave both unset for the embedded mode.' },
+  { name: 'REDIS_KEY_PREFIX', default: 'totp:', description: 'Prefix of every Redis key this service writes.' },
+  { name: 'DATA_DIR', default: '.data', description: 'Embedded mode only: where the embedded Postgres keeps its data.' },
+  { name: 'DB_POOL_SIZE', default: '10', description: 'Postgres connections per replica.' },
+  { name: 'DEPENDENCY_TIMEOUT_MS', default: '1000', description: 'Time after which a Postgres or Redis call counts as an outage (503).' },
+  { name: 'ENCRYPTION_KEY', default: '(required outside embedded mode)', description: 'AES-256 key(s) for secrets at rest: base64 of 32 bytes, or a comma-separated list "id:base64,..." whose first entry encrypts and all decrypt (rotation).' },
+  { name: 'TOKEN_AUDIENCE', default: 'totp-device-api', description: 'aud claim of access tokens.' },
+  { name: 'ACCESS_TOKEN_TTL_SECONDS', default: '3600', description: 'Lifetime of access tokens (60-86400).' },
+  { name: 'PENDING_REGISTRATION_TTL_SECONDS', default: '600', description: 'Lifetime of a pending registration (1-86400).' },
+  { name: 'TOTP_ISSUER', default: 'TOTP Service', description: 'Issuer shown in authenticator apps.' },
+  { name: 'TOTP_ALGORITHM', default: 'SHA1', description: 'SHA1 | SHA256 | SHA512 for new devices.' },
+  { name: 'TOTP_DIGITS', default: '6', description: '6 | 8 for new devices.' },
+  { name: 'TOTP_PERIOD', default: '30', description: 'Time step in seconds for new devices (15-120).' },
+  { name: 'TOTP_WINDOW', default: '1', description: 'Accepted drift in time steps either side (0-3).' },
+  { name: 'MAX_PENDING_PER_USER', default: '5', description: 'Pending registrations per user.' },
+  { name: 'MAX_ACTIVE_PER_USER', default: '10', description: 'Active devices per user.' },
+  { name: 'MAX_PENDING_PER_CLIENT', default: '10000', description: 'Pending registrations per API client.' },
+  { name: 'ACTIVATION_MAX_ATTEMPTS', default: '5', description: 'Wrong OTPs before a pending registration is destroyed.' },
+  { name: 'LOCKOUT_THRESHOLD', default: '10', description: 'Consecutive verification failures that lock a device.' },
+  { name: 'LOCKOUT_SECONDS', default: '900', description: 'How long a locked device stays locked.' },
+  { name: 'CLIENT_AUTH_MAX_FAILURES', default: '10', description: 'Failed client authentications (per client id and address) before /oauth/token answers 429.' },
+  { name: 'CLIENT_AUTH_BLOCK_SECONDS', default: '900', description: 'Window of that count and length of the block.' },
+  { name: 'RATE_LIMIT_PER_CLIENT_PER_SECOND', default: '100', description: 'Create and activate requests per API client per second; 0 turns it off.' },
+  { name: 'LOG_LEVEL', default: 'info', description: 'fatal | error | warn | info | debug | trace | silent.' },
+  { name: 'TRUST_PROXY', default: 'false', description: 'true behind a load balancer that sets X-Forwarded-For.' },
+  { name: 'DEMO_CLIENT_ID', default: '(generated)', description: 'Embedded mode: fixed id (UUID) of the demo client.' },
+  { name: 'DEMO_CLIENT_SECRET', default: '(generated)', description: 'Embedded mode: fixed secret of the demo client (at least 32 characters).' },
+];
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max} (got "${value}")`);
+      return fallback;
+    }
+    return Number(value);
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const match = allowed.find((a) => a.toLowerCase() === value.toLowerCase());
+    if (match === undefined) {
+      this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+      return fallback;
+    }
+    return match;
+  }
+
+  url(name: string, protocols: string[]): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    try {
+      const parsed = new URL(value);
+      if (!protocols.includes(parsed.protocol)) {
+        this.problems.push(`${name} must be a ${protocols.join(' or ')}// URL`);
+      }
+    } catch {
+      this.problems.push(`${name} is not a valid URL`);
+    }
+    return value;
+  }
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const r = new Reader(env);
+  const nodeEnv = r.oneOf('NODE_ENV', 'development', ['development', 'production', 'test'] as const);
+  const port = r.int('PORT', 3000, 0, 65535);
+  const databaseUrl = r.url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const redisUrl = r.url('REDIS_URL', ['redis:', 'rediss:']);
+  const embedded = databaseUrl === undefined && redisUrl === undefined;
+  if ((databaseUrl === undefined) !== (redisUrl === undefined)) {
+    r.problems.push('DATABASE_URL and REDIS_URL must be set together (or both left unset for the embedded mode)');
+  }
+  if (embedded && nodeEnv === 'production') {
+    r.problems.push(
+      'DATABASE_URL and REDIS_URL are required when NODE_ENV=production: the embedded mode is for trying the service out, not for production',
+    );
+  }
+  const encryptionKeys = parseEncryptionKeys(r.raw('ENCRYPTION_KEY'), r.problems);
+  if (!embedded && encryptionKeys.length === 0 && r.raw('ENCRYPTION_KEY') === undefined) {
+    r.problems.push('ENCRYPTION_KEY is required with DATABASE_URL/REDIS_URL (base64 of 32 random bytes: `openssl rand -base64 32`)');
+  }
+  const publicUrl = (r.url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const demoId = r.raw('DEMO_CLIENT_ID');
+  if (demoId !== undefined && !UUID_V4.test(demoId)) r.problems.push('DEMO_CLIENT_ID must be a UUIDv4');
+  const demoSecret = r.raw('DEMO_CLIENT_SECRET');
+  if (demoSecret !== undefined && demoSecret.length < 32) r.problems.push('DEMO_CLIENT_SECRET must be at least 32 characters');
+
+  const config: AppConfig = {
+    nodeEnv,
+    host: r.string('HOST', '0.0.0.0'),
+    port,
+    publicUrl,
+    embedded,
+    databaseUrl,
+    redisUrl,
+    redisKeyPrefix: r.string('REDIS_KEY_PREFIX', 'totp:'),
+    dataDir: r.string('DATA_DIR', '.data'),
+    dbPoolSize: r.int('DB_POOL_SIZE', 10, 1, 200),
+    dependencyTimeoutMs: r.int('DEPENDENCY_TIMEOUT_MS', 1000, 100, 30000),
+    tokenAudience: r.string('TOKEN_AUDIENCE', 'totp-device-api'),
+    accessTokenTtlSeconds: r.int('ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 86400),
+    encryptionKeys,
+    pendingRegistrationTtlSeconds: r.int('PENDING_REGISTRATION_TTL_SECONDS', 600, 1, 86400),
+    totp: {
+      issuer: r.string('TOTP_ISSUER', 'TOTP Service'),
+      algorithm: r.oneOf('TOTP_ALGORITHM', 'SHA1', ['SHA1', 'SHA256', 'SHA512'] as const),
+      digits: r.oneOf('TOTP_DIGITS', '6', ['6', '8'] as const) === '8' ? 8 : 6,
+      period: r.int('TOTP_PERIOD', 30, 15, 120),
+      window: r.int('TOTP_WINDOW', 1, 0, 3),
+    },
+    limits: {
+      maxPendingPerUser: r.int('MAX_PENDING_PER_USER', 5, 1, 100),
+      maxActivePerUser: r.int('MAX_ACTIVE_PER_USER', 10, 1, 100),
+      maxPendingPerClient: r.int('MAX_PENDING_PER_CLIENT', 10000, 1, 10_000_000),
+      activationMaxAttempts: r.int('ACTIVATION_MAX_ATTEMPTS', 5, 1, 20),
+      lockoutThreshold: r.int('LOCKOUT_THRESHOLD', 10, 1, 100),
+      lockoutSeconds: r.int('LOCKOUT_SECONDS', 900, 1, 86400),
+      clientAuthMaxFailures: r.int('CLIENT_AUTH_MAX_FAILURES', 10, 1, 1000),
+      clientAuthBlockSeconds: r.int('CLIENT_AUTH_BLOCK_SECONDS', 900, 1, 86400),
+      rateLimitPerClientPerSecond: r.int('RATE_LIMIT_PER_CLIENT_PER_SECOND', 100, 0, 1_000_000),
+    },
+    logLevel: r.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    trustProxy: r.oneOf('TRUST_PROXY', 'false', ['true', 'false'] as const) === 'true',
+    demoClient: { id: demoId, secret: demoSecret },
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+/**
+ * "base64" or "id:base64,id:base64,…": the first key encrypts, every key decrypts, so a new key
+ * can be put first while records written under older keys stay readable.
+ */
+export function parseEncryptionKeys(value: string | undefined, problems: string[]): EncryptionKey[] {
+  if (value === undefined) return [];
+  const keys: EncryptionKey[] = [];
+  for (const [index, entry] of value.split(',').map((e) => e.trim()).entries()) {
+    const colon = entry.indexOf(':');
+    const id = colon > 0 ? entry.slice(0, colon) : `k${index + 1}`;
+    const material = colon > 0 ? entry.slice(colon + 1) : entry;
+    const key = Buffer.from(material, 'base64');
+    if (!/^[A-Za-z0-9_-]{1,16}$/.test(id)) {
+      problems.push(`ENCRYPTION_KEY entry ${index + 1}: the key id must be 1-16 characters of A-Z a-z 0-9 _ -`);
+    } else if (key.length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(material)) {
+      problems.push(`ENCRYPTION_KEY entry ${index + 1} (${id}) must be base64 of exactly 32 bytes`);
+    } else if (keys.some((k) => k.id === id)) {
+      problems.push(`ENCRYPTION_KEY has the key id "${id}" twice`);
+    } else {
+      keys.push({ id, key });
+    }
+  }
+  return keys;
+}
+
+export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/** Injection token for the typed configuration. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

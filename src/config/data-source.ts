@@ -1,0 +1,54 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { OAuthClientEntity } from '../auth/oauth-client.entity.js';
+import { SigningKeyEntity } from '../auth/signing-key.entity.js';
+import { CreateClients1763900000000 } from '../migrations/1763900000000-create-clients.js';
+import type { AppConfig } from './config.js';
+
+export const ENTITIES = [OAuthClientEntity, SigningKeyEntity];
+export const MIGRATIONS = [CreateClients1763900000000];
+
+/** The one description of the database, used by the service, the CLI and the tests. */
+export function dataSourceOptions(config: AppConfig, databaseUrl: string): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: databaseUrl,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error'],
+    extra: {
+      max: config.dbPoolSize,
+      // Bounded waits: an outage must answer 503 quickly, never hang a request.
+      connectionTimeoutMillis: config.dependencyTimeoutMs,
+      query_timeout: config.dependencyTimeoutMs * 2,
+      idleTimeoutMillis: 30_000,
+      application_name: 'totp-device-registration',
+    },
+  };
+}
+
+// Any constant works; all replicas must use the same one.
+const MIGRATION_LOCK = 734_201_337;
+
+/**
+ * Runs pending migrations under a Postgres advisory lock, so replicas starting at once take
+ * turns: the first migrates, the others then find nothing to do.
+ */
+export async function runMigrations(dataSource: DataSource): Promise<string[]> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const done = await dataSource.runMigrations({ transaction: 'each' });
+    return done.map((m) => m.name);
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
+}
+
+export function createDataSource(config: AppConfig, databaseUrl: string): DataSource {
+  return new DataSource(dataSourceOptions(config, databaseUrl));
+}

@@ -1,0 +1,46 @@
+import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { DomainError } from '../common/domain-error.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { PendingStore } from '../pending/pending.store.js';
+
+export interface ReadinessReport {
+  status: 'UP' | 'DOWN';
+  checks: { postgres: 'UP' | 'DOWN'; redis: 'UP' | 'DOWN' };
+}
+
+const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
+  Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref())]);
+
+@Injectable()
+export class HealthService implements BeforeApplicationShutdown {
+  private draining = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly store: PendingStore,
+  ) {}
+
+  /** On SIGTERM readiness turns 503 first, so load balancers stop sending traffic while in-flight requests finish. */
+  beforeApplicationShutdown(): void {
+    this.draining = true;
+  }
+
+  async readiness(): Promise<ReadinessReport> {
+    const timeout = this.config.dependencyTimeoutMs;
+    const [postgres, redis] = await Promise.all([
+      withTimeout(this.dataSource.query('SELECT 1'), timeout).then(() => 'UP' as const, () => 'DOWN' as const),
+      withTimeout(this.store.ping(), timeout).then(() => 'UP' as const, () => 'DOWN' as const),
+    ]);
+    const report: ReadinessReport = { status: postgres === 'UP' && redis === 'UP' && !this.draining ? 'UP' : 'DOWN', checks: { postgres, redis } };
+    if (report.status === 'DOWN') {
+      throw new DomainError('SERVICE_UNAVAILABLE', this.draining ? 'The service is shutting down' : 'A dependency is unavailable', {
+        headers: { 'retry-after': '2' },
+        extra: { postgres, redis },
+      });
+    }
+    return report;
+  }
+}

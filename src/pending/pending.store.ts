@@ -1,0 +1,66 @@
+import type { HashAlgorithm } from '../config/config.js';
+
+/** A registration waiting for its first OTP. The secret is sealed (totp/secret-box.ts). */
+export interface PendingRegistration {
+  authId: string;
+  clientId: string;
+  userId: string;
+  deviceType: 'TOTP';
+  deviceName: string;
+  accountName: string;
+  sealedSecret: string;
+  algorithm: HashAlgorithm;
+  digits: 6 | 8;
+  period: number;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export type CreateOutcome = 'OK' | 'USER_LIMIT' | 'CLIENT_LIMIT';
+export type ClaimOutcome =
+  | { status: 'OK'; registration: PendingRegistration; failures: number }
+  | { status: 'NOT_FOUND' }
+  | { status: 'BUSY' };
+export type FailureOutcome = { status: 'REMAINING'; remaining: number } | { status: 'EXHAUSTED' } | { status: 'NOT_FOUND' };
+
+export interface WindowCount {
+  count: number;
+  /** Milliseconds until the window ends. */
+  resetInMs: number;
+}
+
+/**
+ * The shared, expiring state of the service: pending registrations (with their attempt counts)
+ * and windowed counters (client-authentication throttle, rate limits). Every operation that reads
+ * and changes a value does both in one atomic step, so replicas never race each other.
+ * Implementations: Redis (production, several replicas) and memory (embedded mode, one process).
+ */
+export abstract class PendingStore {
+  /** Adds a registration with its TTL unless the user or the client is at the pending limit. */
+  abstract create(registration: PendingRegistration, limits: { perUser: number; perClient: number }): Promise<CreateOutcome>;
+  abstract get(clientId: string, authId: string): Promise<PendingRegistration | undefined>;
+  /** The user's live registrations, any order. */
+  abstract listForUser(clientId: string, userId: string): Promise<PendingRegistration[]>;
+  /**
+   * Takes the activation lock for `lockMs` (one activation at a time per registration), so that
+   * every OTP guess is counted before the next one is checked.
+   */
+  abstract claim(clientId: string, authId: string, lockMs: number): Promise<ClaimOutcome>;
+  /** Counts a wrong OTP and releases the lock; at `maxAttempts` the registration is destroyed. */
+  abstract recordFailure(clientId: string, authId: string, maxAttempts: number): Promise<FailureOutcome>;
+  /** Releases the activation lock without counting (the check could not complete). */
+  abstract release(clientId: string, authId: string): Promise<void>;
+  /** Deletes a registration; false when it did not exist. */
+  abstract remove(clientId: string, authId: string): Promise<boolean>;
+  /** Counts one event in a fixed window that starts with the first event. */
+  abstract hit(counter: string, windowMs: number): Promise<WindowCount>;
+  abstract peek(counter: string): Promise<WindowCount>;
+  abstract reset(counter: string): Promise<void>;
+  abstract ping(): Promise<void>;
+  abstract close(): Promise<void>;
+
+  /** Nest lifecycle: the store closes after the HTTP server has drained. */
+  onApplicationShutdown(): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,130 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import pg from 'pg';
+import { createClient } from 'redis';
+import { createApp } from '../../src/app.factory.js';
+import { ClientsService, type ClientCredentials } from '../../src/auth/clients.service.js';
+import { createLogger } from '../../src/common/logger.js';
+import { type AppConfig, loadConfig } from '../../src/config/config.js';
+import { prepareRuntime } from '../../src/runtime.js';
+
+export const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface TestEnvironment {
+  databaseUrl: string;
+  databaseName: string;
+  redisKeyPrefix: string;
+  encryptionKey: string;
+}
+
+/** A fresh database and Redis key prefix, so test files never see each other's data. */
+export async function createEnvironment(): Promise<TestEnvironment> {
+  const id = randomBytes(6).toString('hex');
+  const databaseName = `totp_test_${id}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${databaseName}`);
+  await admin.end();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${databaseName}`;
+  return { databaseUrl: url.toString(), databaseName, redisKeyPrefix: `test:${id}:`, encryptionKey: randomBytes(32).toString('base64') };
+}
+
+export async function destroyEnvironment(env: TestEnvironment): Promise<void> {
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${env.databaseName} WITH (FORCE)`);
+  await admin.end();
+  const redis = createClient({ url: REDIS_URL });
+  await redis.connect();
+  for await (const keys of redis.scanIterator({ MATCH: `${env.redisKeyPrefix}*`, COUNT: 500 })) {
+    if (keys.length > 0) await redis.del(keys);
+  }
+  await redis.close();
+}
+
+export class TestApp {
+  constructor(
+    readonly app: NestFastifyApplication,
+    readonly url: string,
+    readonly config: AppConfig,
+    readonly env: TestEnvironment,
+  ) {}
+
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    return fetch(`${this.url}${path}`, init);
+  }
+
+  createClient(scopes = 'devices:write devices:read otp:verify', name = 'Test client'): Promise<ClientCredentials> {
+    return this.app.get(ClientsService).create(name, scopes);
+  }
+
+  async token(credentials: ClientCredentials, scope?: string): Promise<string> {
+    const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: credentials.clientId, client_secret: credentials.clientSecret });
+    if (scope !== undefined) body.set('scope', scope);
+    const response = await this.fetch('/oauth/token', { method: 'POST', body });
+    if (response.status !== 200) throw new Error(`token request failed: ${response.status} ${await response.text()}`);
+    return ((await response.json()) as { access_token: string }).access_token;
+  }
+
+  /** A client with the given scopes and a token for it. */
+  async clientWithToken(scopes?: string): Promise<{ credentials: ClientCredentials; token: string; clientId: string }> {
+    const credentials = await this.createClient(scopes);
+    return { credentials, token: await this.token(credentials), clientId: credentials.clientId };
+  }
+
+  /** JSON request with a bearer token. */
+  async call(method: string, path: string, token: string | undefined, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+    const response = await this.fetch(path, {
+      method,
+      headers: {
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: Record<string, unknown> = {};
+    if (text !== '' && (response.headers.get('content-type') ?? '').includes('json')) parsed = JSON.parse(text) as Record<string, unknown>;
+    return { status: response.status, body: parsed, headers: response.headers };
+  }
+
+  close(): Promise<void> {
+    return this.app.close();
+  }
+}
+
+/** Starts the real application (real Postgres, real Redis) on a random loopback port. */
+export async function startApp(env: TestEnvironment, overrides: Record<string, string> = {}): Promise<TestApp> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: env.databaseUrl,
+    REDIS_URL: REDIS_URL,
+    REDIS_KEY_PREFIX: env.redisKeyPrefix,
+    ENCRYPTION_KEY: env.encryptionKey,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    PUBLIC_URL: 'http://localhost:3000',
+    ...overrides,
+  });
+  const runtime = await prepareRuntime(config, createLogger(config.logLevel));
+  const app = await createApp(runtime);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address() as AddressInfo;
+  return new TestApp(app, `http://127.0.0.1:${address.port}`, config, env);
+}
+
+/** One environment and one app for a test file, torn down after it. */
+export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp & { teardown(): Promise<void> }> {
+  const env = await createEnvironment();
+  const app = await startApp(env, overrides);
+  return Object.assign(app, {
+    async teardown() {
+      await app.close();
+      await destroyEnvironment(env);
+    },
+  });
+}
