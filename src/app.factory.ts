@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule, type Runtime } from './app.module.js';
-import { sendHttpError } from './common/http-error.filter.js';
 import { NestPinoLogger } from './common/logger.js';
 import { setupSwagger } from './common/swagger.js';
 import { createValidationPipe } from './common/validation.js';
@@ -15,6 +14,8 @@ export async function createApp(runtime: Runtime): Promise<NestFastifyApplicatio
   const { logger, config } = runtime;
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    // userId may be 128 characters (API.md §2); Fastify's default cap on a path parameter is 100.
+    maxParamLength: 256,
     trustProxy: config.trustProxy,
     // A caller's X-Request-Id is kept when it is well-formed, so logs correlate across services.
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
@@ -37,8 +38,6 @@ export async function createApp(runtime: Runtime): Promise<NestFastifyApplicatio
       'request',
     );
   });
-  // Errors raised before Nest's pipeline (body too large, malformed JSON) get the same envelope.
-  fastify.setErrorHandler((error, request, reply) => sendHttpError(error, request, reply, logger));
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   setupSwagger(app);

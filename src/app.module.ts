@@ -2,11 +2,13 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
+import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import { LOGGER } from './common/logger.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { dataSourceOptions } from './config/data-source.js';
+import { DevicesModule } from './devices/devices.module.js';
 import { HealthModule } from './health/health.module.js';
 import { PendingStore } from './pending/pending.store.js';
 import { SecretBox } from './totp/secret-box.js';
@@ -47,6 +49,8 @@ export class AppModule {
         CoreModule.forRoot(runtime),
         TypeOrmModule.forRoot({ ...dataSourceOptions(runtime.config, runtime.databaseUrl), retryAttempts: 2, retryDelay: 500 }),
         AuthModule,
+        AuditModule,
+        DevicesModule,
         HealthModule,
       ],
     };

@@ -50,6 +50,8 @@ export abstract class PendingStore {
   abstract recordFailure(clientId: string, authId: string, maxAttempts: number): Promise<FailureOutcome>;
   /** Releases the activation lock without counting (the check could not complete). */
   abstract release(clientId: string, authId: string): Promise<void>;
+  /** Renames a pending registration; false when it does not exist. */
+  abstract rename(clientId: string, authId: string, deviceName: string): Promise<boolean>;
   /** Deletes a registration; false when it did not exist. */
   abstract remove(clientId: string, authId: string): Promise<boolean>;
   /** Counts one event in a fixed window that starts with the first event. */

@@ -10,13 +10,13 @@ interface Script {
 }
 const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
 
-// KEYS: registration, user index, client index. ARGV: now, expiresAt, ttlMs, perUser, perClient, authId, data.
+// KEYS: registration, user index, client index. ARGV: now, expiresAt, ttlMs, perUser, perClient, authId, data, name.
 const CREATE = script(`
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 'USER_LIMIT' end
 if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[5]) then return 'CLIENT_LIMIT' end
-redis.call('HSET', KEYS[1], 'data', ARGV[7], 'failures', 0, 'lockedUntil', 0)
+redis.call('HSET', KEYS[1], 'data', ARGV[7], 'name', ARGV[8], 'failures', 0, 'lockedUntil', 0)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 for i = 2, 3 do
   redis.call('ZADD', KEYS[i], ARGV[2], ARGV[6])
@@ -26,11 +26,17 @@ return 'OK'`);
 
 // KEYS: registration. ARGV: now, lockMs.
 const CLAIM = script(`
-local fields = redis.call('HMGET', KEYS[1], 'data', 'failures', 'lockedUntil')
+local fields = redis.call('HMGET', KEYS[1], 'data', 'failures', 'lockedUntil', 'name')
 if not fields[1] then return {'NOT_FOUND'} end
 if tonumber(fields[3]) > tonumber(ARGV[1]) then return {'BUSY'} end
 redis.call('HSET', KEYS[1], 'lockedUntil', tonumber(ARGV[1]) + tonumber(ARGV[2]))
-return {'OK', fields[1], fields[2]}`);
+return {'OK', fields[1], fields[2], fields[4]}`);
+
+// KEYS: registration. ARGV: name.
+const RENAME = script(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'name', ARGV[1])
+return 1`);
 
 // KEYS: registration, user index, client index. ARGV: maxAttempts, authId.
 const FAIL = script(`
@@ -68,6 +74,11 @@ return {n, redis.call('PTTL', KEYS[1])}`);
 
 // Replies that mean "Redis can't serve now" rather than "our command is wrong".
 const OUTAGE_REPLIES = /^(LOADING|BUSY|MASTERDOWN|READONLY|MISCONF|TRYAGAIN|CLUSTERDOWN|NOREPLICAS)/;
+
+function decode(data: string, name: unknown): PendingRegistration {
+  const registration = JSON.parse(data) as PendingRegistration;
+  return typeof name === 'string' ? { ...registration, deviceName: name } : registration;
+}
 
 export interface RedisStoreOptions {
   url: string;
@@ -164,30 +175,37 @@ export class RedisPendingStore extends PendingStore {
         limits.perClient,
         r.authId,
         JSON.stringify(r),
+        r.deviceName,
       ]),
     );
   }
 
+  private async read(key: string): Promise<PendingRegistration | undefined> {
+    const [data, name] = await this.client.hmGet(key, ['data', 'name']);
+    return typeof data === 'string' ? decode(data, name) : undefined;
+  }
+
   override get(clientId: string, authId: string): Promise<PendingRegistration | undefined> {
-    return this.run(async () => {
-      const data = await this.client.hGet(this.regKey(clientId, authId), 'data');
-      return data === null || data === undefined ? undefined : (JSON.parse(data) as PendingRegistration);
-    });
+    return this.run(() => this.read(this.regKey(clientId, authId)));
   }
 
   override listForUser(clientId: string, userId: string): Promise<PendingRegistration[]> {
     return this.run(async () => {
       const ids = await this.client.zRangeByScore(this.userIndex(clientId, userId), Date.now(), '+inf');
-      const rows = await Promise.all(ids.map((id) => this.client.hGet(this.regKey(clientId, id), 'data')));
-      return rows.filter((d): d is string => typeof d === 'string').map((d) => JSON.parse(d) as PendingRegistration);
+      const rows = await Promise.all(ids.map((id) => this.read(this.regKey(clientId, id))));
+      return rows.filter((r): r is PendingRegistration => r !== undefined);
     });
+  }
+
+  override rename(clientId: string, authId: string, deviceName: string): Promise<boolean> {
+    return this.run(async () => (await this.eval<number>(RENAME, [this.regKey(clientId, authId)], [deviceName])) === 1);
   }
 
   override claim(clientId: string, authId: string, lockMs: number): Promise<ClaimOutcome> {
     return this.run(async () => {
-      const [status, data, failures] = await this.eval<[string, string?, string?]>(CLAIM, [this.regKey(clientId, authId)], [Date.now(), lockMs]);
+      const [status, data, failures, name] = await this.eval<[string, string?, string?, string?]>(CLAIM, [this.regKey(clientId, authId)], [Date.now(), lockMs]);
       if (status === 'OK' && data !== undefined) {
-        return { status: 'OK', registration: JSON.parse(data) as PendingRegistration, failures: Number(failures ?? 0) };
+        return { status: 'OK', registration: decode(data, name), failures: Number(failures ?? 0) };
       }
       return status === 'BUSY' ? { status: 'BUSY' } : { status: 'NOT_FOUND' };
     });

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { EntityManager } from 'typeorm';
+import type { Caller } from '../common/caller.js';
+import { LOGGER } from '../common/logger.js';
+import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, type PageQueryDto } from '../common/pagination.js';
+import { AuditEventEntity, type AuditEventType } from './audit-event.entity.js';
+import { AuditRepository } from './audit.repository.js';
+import type { AuditEventDto, AuditEventsPageDto } from './audit.dto.js';
+
+export interface AuditInput {
+  type: AuditEventType;
+  caller: Caller;
+  userId: string;
+  deviceId?: string;
+  /** Non-secret facts only (names, counts, times). */
+  detail?: Record<string, string | number>;
+}
+
+const EXPIRY_SWEEP_LOCK = 734_201_339;
+const EXPIRY_SWEEP_MS = 30_000;
+
+/** The security audit trail (API.md §6, issue 4). */
+@Injectable()
+export class AuditService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly events: AuditRepository,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async record(input: AuditInput, manager?: EntityManager): Promise<void> {
+    const event = new AuditEventEntity();
+    event.eventId = randomUUID();
+    event.clientId = input.caller.clientId;
+    event.userId = input.userId;
+    event.deviceId = input.deviceId ?? null;
+    event.type = input.type;
+    event.requestId = input.caller.requestId;
+    event.detail = input.detail ?? null;
+    event.createdAt = new Date();
+    await this.events.insert(event, manager);
+  }
+
+  async list(caller: Caller, userId: string, page: PageQueryDto): Promise<AuditEventsPageDto> {
+    const limit = page.limit ?? DEFAULT_PAGE_SIZE;
+    const before = decodeCursor(page.cursor, (v) => /^\d{1,19}$/.test(v));
+    const rows = await this.events.listForUser(caller.clientId, userId, limit + 1, before);
+    const pageRows = rows.slice(0, limit);
+    const last = pageRows.at(-1);
+    return {
+      status: 'SUCCESS',
+      message: `${pageRows.length} event(s)`,
+      events: pageRows.map(toDto),
+      nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.seq) : null,
+    };
+  }
+
+  /** Sweeps expired registrations into the trail; one replica at a time does it. */
+  onApplicationBootstrap(): void {
+    this.sweeper = setInterval(() => void this.sweepExpiries(), EXPIRY_SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.sweeper);
+  }
+
+  async sweepExpiries(): Promise<void> {
+    try {
+      await this.events.exclusively(EXPIRY_SWEEP_LOCK, async () => {
+        const count = await this.events.recordExpiries(48);
+        if (count > 0) this.logger.info({ count }, 'expired registrations recorded');
+      });
+    } catch (error) {
+      this.logger.warn({ err: error }, 'expiry sweep failed; it runs again shortly');
+    }
+  }
+}
+
+const toDto = (e: AuditEventEntity): AuditEventDto => ({
+  eventId: e.eventId,
+  type: e.type,
+  userId: e.userId,
+  deviceId: e.deviceId,
+  requestId: e.requestId,
+  detail: e.detail ?? {},
+  createdAt: e.createdAt.toISOString(),
+});

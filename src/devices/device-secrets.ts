@@ -1,0 +1,36 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { SecretBox } from '../totp/secret-box.js';
+import { matchTotp, type TotpPolicy } from '../totp/totp.js';
+
+/**
+ * Seals and checks device secrets. The associated data binds a sealed secret to its client and
+ * device id: a registration and the device it becomes share the id, so the sealed value moves
+ * from Redis to Postgres unchanged, and cannot be pasted onto another device.
+ */
+@Injectable()
+export class DeviceSecrets {
+  constructor(
+    private readonly box: SecretBox,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  private static aad = (clientId: string, deviceId: string) => `totp-secret:${clientId}:${deviceId}`;
+
+  seal(clientId: string, deviceId: string, secret: Buffer): string {
+    return this.box.seal(secret, DeviceSecrets.aad(clientId, deviceId));
+  }
+
+  open(clientId: string, deviceId: string, sealed: string): Buffer {
+    return this.box.open(sealed, DeviceSecrets.aad(clientId, deviceId));
+  }
+
+  keyIdOf(sealed: string): string {
+    return this.box.keyIdOf(sealed);
+  }
+
+  /** The matched time step, or undefined. */
+  match(clientId: string, deviceId: string, sealed: string, policy: TotpPolicy, otp: string, now: Date): number | undefined {
+    return matchTotp(this.open(clientId, deviceId, sealed), policy, otp, this.config.totp.window, Math.floor(now.getTime() / 1000));
+  }
+}

@@ -1,0 +1,89 @@
+import { Body, Controller, Delete, Get, Header, Headers, HttpCode, Param, Patch, Post, Query, type StreamableFile } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiScope } from '../common/api-docs.js';
+import { type Caller, CurrentCaller } from '../common/caller.js';
+import { PageQueryDto } from '../common/pagination.js';
+import { UserIdPipe, UuidPipe } from '../common/validation.js';
+import { DevicesService } from './devices.service.js';
+import { CreateDeviceDto, OtpDto, RenameDeviceDto } from './dto/device-requests.dto.js';
+import { CreatedRegistrationDto, DeviceEnvelopeDto, DeviceListDto, OtpAcceptedDto } from './dto/device-responses.dto.js';
+import { RegistrationService } from './registration.service.js';
+
+const USER_ID = { name: 'userId', description: 'Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -', example: 'ada' };
+
+@ApiTags('Devices')
+@ApiParam(USER_ID)
+@ApiErrors('VALIDATION_FAILED')
+@Controller('v1/users/:userId/devices')
+export class DevicesController {
+  constructor(
+    private readonly registration: RegistrationService,
+    private readonly devices: DevicesService,
+  ) {}
+
+  @Post()
+  @ApiScope('devices:write')
+  @ApiOperation({ summary: 'Create a TOTP device (pending until activated)', description: 'Returns the secret once, the otpauth:// URI and the QR code URL. The registration expires after PENDING_REGISTRATION_TTL_SECONDS.' })
+  @ApiCreatedResponse({ type: CreatedRegistrationDto })
+  @ApiErrors('UNSUPPORTED_DEVICE_TYPE', 'DEVICE_NAME_TAKEN', 'DEVICE_LIMIT_REACHED', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE')
+  create(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Body() body: CreateDeviceDto): Promise<CreatedRegistrationDto> {
+    return this.registration.create(caller, userId, body);
+  }
+
+  @Get(':authId/qr')
+  @ApiScope('devices:write')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'QR code of a pending registration', description: 'image/png by default; image/svg+xml when the Accept header asks for it.' })
+  @ApiProduces('image/png', 'image/svg+xml')
+  @ApiOkResponse({ description: 'The registration URI as a QR code', content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/svg+xml': { schema: { type: 'string' } } } })
+  @ApiErrors('REGISTRATION_NOT_FOUND')
+  qr(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Param('authId', new UuidPipe('authId')) authId: string, @Headers('accept') accept?: string): Promise<StreamableFile> {
+    return this.registration.qrCode(caller, userId, authId, accept);
+  }
+
+  @Post(':authId/activate')
+  @HttpCode(200)
+  @ApiScope('devices:write')
+  @ApiOperation({ summary: 'Activate a pending registration with the first OTP', description: 'Stores the device in Postgres as ACTIVE. The code\'s time step is spent. After 5 wrong OTPs the registration is destroyed.' })
+  @ApiOkResponse({ type: OtpAcceptedDto })
+  @ApiErrors('INVALID_OTP', 'REGISTRATION_NOT_FOUND', 'ALREADY_ACTIVE', 'ACTIVATION_IN_PROGRESS', 'DEVICE_NAME_TAKEN', 'DEVICE_LIMIT_REACHED', 'TOO_MANY_ATTEMPTS', 'RATE_LIMITED')
+  activate(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Param('authId', new UuidPipe('authId')) authId: string, @Body() body: OtpDto): Promise<OtpAcceptedDto> {
+    return this.registration.activate(caller, userId, authId, body.otp);
+  }
+
+  @Get()
+  @ApiScope('devices:read')
+  @ApiOperation({ summary: 'List the user\'s devices and pending registrations, newest first', description: 'Paginated with limit and cursor. Never returns a secret.' })
+  @ApiOkResponse({ type: DeviceListDto })
+  list(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Query() page: PageQueryDto): Promise<DeviceListDto> {
+    return this.devices.list(caller, userId, page);
+  }
+
+  @Get(':deviceId')
+  @ApiScope('devices:read')
+  @ApiOperation({ summary: 'One device or pending registration' })
+  @ApiOkResponse({ type: DeviceEnvelopeDto })
+  @ApiErrors('DEVICE_NOT_FOUND')
+  get(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Param('deviceId', new UuidPipe('deviceId')) deviceId: string): Promise<DeviceEnvelopeDto> {
+    return this.devices.get(caller, userId, deviceId);
+  }
+
+  @Patch(':deviceId')
+  @ApiScope('devices:write')
+  @ApiOperation({ summary: 'Rename a device or pending registration' })
+  @ApiOkResponse({ type: DeviceEnvelopeDto })
+  @ApiErrors('DEVICE_NOT_FOUND', 'DEVICE_NAME_TAKEN')
+  rename(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Param('deviceId', new UuidPipe('deviceId')) deviceId: string, @Body() body: RenameDeviceDto): Promise<DeviceEnvelopeDto> {
+    return this.devices.rename(caller, userId, deviceId, body.deviceName);
+  }
+
+  @Delete(':deviceId')
+  @HttpCode(204)
+  @ApiScope('devices:write')
+  @ApiOperation({ summary: 'Delete a device or pending registration; it stops verifying at once' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiErrors('DEVICE_NOT_FOUND')
+  delete(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Param('deviceId', new UuidPipe('deviceId')) deviceId: string): Promise<void> {
+    return this.devices.delete(caller, userId, deviceId);
+  }
+}

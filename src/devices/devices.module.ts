@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { ClientRateLimiter } from './client-rate-limiter.js';
+import { DeviceSecrets } from './device-secrets.js';
+import { DevicesController } from './devices.controller.js';
+import { DevicesRepository } from './devices.repository.js';
+import { DevicesService } from './devices.service.js';
+import { RegistrationService } from './registration.service.js';
+import { VerificationController } from './verification.controller.js';
+import { VerificationService } from './verification.service.js';
+
+@Module({
+  imports: [AuditModule],
+  controllers: [DevicesController, VerificationController],
+  providers: [DevicesRepository, DevicesService, RegistrationService, VerificationService, DeviceSecrets, ClientRateLimiter],
+})
+export class DevicesModule {}

@@ -1,0 +1,48 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsDefined, IsOptional, IsString, Length, Matches } from 'class-validator';
+
+const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+// Printable: no control, format, surrogate or unassigned code points (Unicode category C).
+const PRINTABLE = /^[^\p{C}]+$/u;
+
+export class CreateDeviceDto {
+  @ApiProperty({ example: 'TOTP', description: 'Only TOTP for now (400 UNSUPPORTED_DEVICE_TYPE otherwise)' })
+  @IsDefined()
+  @IsString()
+  deviceType: string;
+
+  @ApiProperty({ example: 'My phone', minLength: 1, maxLength: 64, description: 'Trimmed; unique (ignoring case) among the user\'s active devices' })
+  @Transform(trim)
+  @IsDefined()
+  @IsString()
+  @Length(1, 64)
+  @Matches(PRINTABLE, { message: 'deviceName must contain printable characters only' })
+  deviceName: string;
+
+  @ApiPropertyOptional({ example: 'ada@example.com', maxLength: 128, description: 'Label in the authenticator app; defaults to userId' })
+  @Transform(trim)
+  @IsOptional()
+  @IsString()
+  @Length(1, 128)
+  @Matches(PRINTABLE, { message: 'accountName must contain printable characters only' })
+  accountName?: string;
+}
+
+export class RenameDeviceDto {
+  @ApiProperty({ example: 'Work phone', minLength: 1, maxLength: 64 })
+  @Transform(trim)
+  @IsDefined()
+  @IsString()
+  @Length(1, 64)
+  @Matches(PRINTABLE, { message: 'deviceName must contain printable characters only' })
+  deviceName: string;
+}
+
+export class OtpDto {
+  @ApiProperty({ example: '523471', description: 'Digits only, as many as the device\'s policy (6 by default)' })
+  @IsDefined()
+  @IsString()
+  @Matches(/^\d{6,8}$/, { message: 'otp must be 6 to 8 digits' })
+  otp: string;
+}

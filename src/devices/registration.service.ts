@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, StreamableFile } from '@nestjs/common';
+import type { Logger } from 'pino';
+import QRCode from 'qrcode';
+import { AuditService } from '../audit/audit.service.js';
+import type { Caller } from '../common/caller.js';
+import { LOGGER } from '../common/logger.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { type PendingRegistration, PendingStore } from '../pending/pending.store.js';
+import { newSecret, registrationUri, toBase32 } from '../totp/totp.js';
+import { ClientRateLimiter } from './client-rate-limiter.js';
+import { DeviceSecrets } from './device-secrets.js';
+import { DeviceEntity } from './device.entity.js';
+import {
+  activationInProgress,
+  alreadyActive,
+  deviceLimitReached,
+  deviceNameTaken,
+  invalidOtp,
+  otpLength,
+  registrationNotFound,
+  tooManyAttempts,
+  unsupportedDeviceType,
+} from './device.errors.js';
+import { DevicesRepository } from './devices.repository.js';
+import type { CreateDeviceDto } from './dto/device-requests.dto.js';
+import type { CreatedRegistrationDto, OtpAcceptedDto } from './dto/device-responses.dto.js';
+
+// Long enough for one Postgres insert under load; short enough that a crashed replica's lock
+// does not block the user for long.
+const ACTIVATION_LOCK_MS = 5000;
+
+/** API.md §4: create a pending registration, show its QR code, activate it with the first OTP. */
+@Injectable()
+export class RegistrationService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly store: PendingStore,
+    private readonly devices: DevicesRepository,
+    private readonly secrets: DeviceSecrets,
+    private readonly audit: AuditService,
+    private readonly rateLimiter: ClientRateLimiter,
+  ) {}
+
+  async create(caller: Caller, userId: string, dto: CreateDeviceDto): Promise<CreatedRegistrationDto> {
+    if (dto.deviceType !== 'TOTP') throw unsupportedDeviceType();
+    await this.rateLimiter.check(caller.clientId);
+    const { limits, totp } = this.config;
+    const active = await this.devices.activeSummary(caller.clientId, userId, dto.deviceName);
+    if (active.nameTaken) throw deviceNameTaken();
+    if (active.count >= limits.maxActivePerUser) throw deviceLimitReached(`A user may have at most ${limits.maxActivePerUser} active devices`);
+
+    const authId = randomUUID();
+    const secret = newSecret(totp.algorithm);
+    const now = Date.now();
+    const registration: PendingRegistration = {
+      authId,
+      clientId: caller.clientId,
+      userId,
+      deviceType: 'TOTP',
+      deviceName: dto.deviceName,
+      accountName: dto.accountName ?? userId,
+      sealedSecret: this.secrets.seal(caller.clientId, authId, secret),
+      algorithm: totp.algorithm,
+      digits: totp.digits,
+      period: totp.period,
+      createdAt: now,
+      expiresAt: now + this.config.pendingRegistrationTtlSeconds * 1000,
+    };
+    const outcome = await this.store.create(registration, { perUser: limits.maxPendingPerUser, perClient: limits.maxPendingPerClient });
+    if (outcome === 'USER_LIMIT') throw deviceLimitReached(`A user may have at most ${limits.maxPendingPerUser} pending registrations`);
+    if (outcome === 'CLIENT_LIMIT') throw deviceLimitReached(`This client has ${limits.maxPendingPerClient} pending registrations, the most allowed`);
+    const expiresAt = new Date(registration.expiresAt).toISOString();
+    try {
+      await this.audit.record({ type: 'REGISTRATION_CREATED', caller, userId, deviceId: authId, detail: { deviceName: dto.deviceName, expiresAt } });
+    } catch (error) {
+      // No registration without its audit event: undo, then report the outage.
+      await this.store.remove(caller.clientId, authId).catch(() => undefined);
+      throw error;
+    }
+    return {
+      authId,
+      status: 'SUCCESS',
+      message: 'Please get the OTP from registered device to authenticate',
+      secret: toBase32(secret),
+      registrationUri: registrationUri(totp.issuer, registration.accountName, secret, registration),
+      qrCodeUrl: `/v1/users/${encodeURIComponent(userId)}/devices/${authId}/qr`,
+      expiresAt,
+    };
+  }
+
+  async qrCode(caller: Caller, userId: string, authId: string, accept: string | undefined): Promise<StreamableFile> {
+    const registration = await this.store.get(caller.clientId, authId);
+    if (registration === undefined || registration.userId !== userId) throw registrationNotFound();
+    const secret = this.secrets.open(caller.clientId, authId, registration.sealedSecret);
+    const uri = registrationUri(this.config.totp.issuer, registration.accountName, secret, registration);
+    const options = { errorCorrectionLevel: 'M' as const, margin: 2 };
+    if (prefersSvg(accept)) {
+      return new StreamableFile(Buffer.from(await QRCode.toString(uri, { ...options, type: 'svg' })), { type: 'image/svg+xml' });
+    }
+    return new StreamableFile(await QRCode.toBuffer(uri, { ...options, type: 'png', width: 256 }), { type: 'image/png' });
+  }
+
+  async activate(caller: Caller, userId: string, authId: string, otp: string): Promise<OtpAcceptedDto> {
+    await this.rateLimiter.check(caller.clientId);
+    const claim = await this.store.claim(caller.clientId, authId, ACTIVATION_LOCK_MS);
+    if (claim.status === 'BUSY') throw activationInProgress();
+    if (claim.status === 'NOT_FOUND' || claim.registration.userId !== userId) {
+      if (claim.status === 'OK') await this.store.release(caller.clientId, authId);
+      throw (await this.devices.existsForClient(caller.clientId, userId, authId)) ? alreadyActive() : registrationNotFound();
+    }
+    const registration = claim.registration;
+    if (otp.length !== registration.digits) {
+      await this.store.release(caller.clientId, authId);
+      throw otpLength(registration.digits);
+    }
+    const now = new Date();
+    const step = this.secrets.match(caller.clientId, authId, registration.sealedSecret, registration, otp, now);
+    if (step === undefined) return this.refuse(caller, registration);
+
+    const device = toDevice(registration, this.secrets.keyIdOf(registration.sealedSecret), step, now);
+    let outcome;
+    try {
+      outcome = await this.devices.insertActive(device, this.config.limits.maxActivePerUser, (manager) =>
+        this.audit.record({ type: 'DEVICE_ACTIVATED', caller, userId, deviceId: authId, detail: { deviceName: device.deviceName } }, manager),
+      );
+    } catch (error) {
+      // Postgres could not take the device: the registration stays pending for a retry.
+      await this.store.release(caller.clientId, authId).catch(() => undefined);
+      throw error;
+    }
+    if (outcome !== 'OK') {
+      await this.store.release(caller.clientId, authId);
+      if (outcome === 'ALREADY_ACTIVE') throw alreadyActive();
+      if (outcome === 'NAME_TAKEN') throw deviceNameTaken();
+      throw deviceLimitReached(`A user may have at most ${this.config.limits.maxActivePerUser} active devices`);
+    }
+    try {
+      await this.store.remove(caller.clientId, authId);
+    } catch (error) {
+      // The device is safely in Postgres; the leftover registration expires by itself and is
+      // hidden from listings (the device shadows it), and activating it again answers 409.
+      this.logger.warn({ err: error, deviceId: authId }, 'activated device, but could not remove its pending registration');
+    }
+    return { status: 'SUCCESS', message: 'OTP has been validated successfully', deviceId: authId };
+  }
+
+  private async refuse(caller: Caller, registration: PendingRegistration): Promise<never> {
+    const { authId, userId } = registration;
+    const outcome = await this.store.recordFailure(caller.clientId, authId, this.config.limits.activationMaxAttempts);
+    await this.audit.record({ type: 'ACTIVATION_FAILED', caller, userId, deviceId: authId });
+    if (outcome.status === 'EXHAUSTED') {
+      await this.audit.record({ type: 'REGISTRATION_EXHAUSTED', caller, userId, deviceId: authId });
+      throw tooManyAttempts();
+    }
+    if (outcome.status === 'NOT_FOUND') throw registrationNotFound();
+    throw invalidOtp(outcome.remaining);
+  }
+}
+
+function toDevice(r: PendingRegistration, keyId: string, step: number, now: Date): DeviceEntity {
+  const device = new DeviceEntity();
+  device.id = r.authId;
+  device.clientId = r.clientId;
+  device.userId = r.userId;
+  device.deviceType = r.deviceType;
+  device.deviceName = r.deviceName;
+  device.sealedSecret = r.sealedSecret;
+  device.keyId = keyId;
+  device.algorithm = r.algorithm;
+  device.digits = r.digits;
+  device.period = r.period;
+  device.status = 'ACTIVE';
+  // The activating code's step is spent: it cannot verify a login afterwards.
+  device.lastUsedStep = step;
+  device.failureCount = 0;
+  device.lockedUntil = null;
+  device.createdAt = new Date(r.createdAt);
+  device.activatedAt = now;
+  device.lastUsedAt = null;
+  return device;
+}
+
+/** SVG only when the Accept header asks for it (and ranks it at least as high as PNG). */
+function prefersSvg(accept: string | undefined): boolean {
+  if (accept === undefined) return false;
+  const quality = (type: string): number => {
+    const entry = accept.split(',').map((p) => p.trim()).find((p) => p.toLowerCase().startsWith(type));
+    if (entry === undefined) return -1;
+    const q = /;\s*q=([0-9.]+)/.exec(entry);
+    return q === null ? 1 : Number(q[1]);
+  };
+  const svg = quality('image/svg+xml');
+  return svg > 0 && svg >= quality('image/png');
+}
