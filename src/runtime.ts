@@ -32,9 +32,9 @@ export async function migrate(config: AppConfig, databaseUrl: string, logger: Lo
 }
 
 /** The database the operator CLI works on; `release` stops anything started for it. */
-export async function resolveDatabaseForCli(config: AppConfig): Promise<{ url: string; release(): Promise<void> }> {
+export function resolveDatabaseForCli(config: AppConfig): Promise<{ url: string; release(): Promise<void> }> {
   if (config.databaseUrl === undefined) {
-    throw new Error('Set DATABASE_URL (and REDIS_URL) to the database of the service');
+    return Promise.reject(new Error('Set DATABASE_URL (and REDIS_URL) to the database of the service'));
   }
-  return { url: config.databaseUrl, release: async () => undefined };
+  return Promise.resolve({ url: config.databaseUrl, release: () => Promise.resolve() });
 }

@@ -20,7 +20,8 @@ export function dataSourceOptions(config: AppConfig, databaseUrl: string): DataS
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error'],
+    // Failed queries surface through the error filter; TypeORM's own logger would print parameters.
+    logging: false,
     extra: {
       max: config.dbPoolSize,
       // Bounded waits: an outage must answer 503 quickly, never hang a request.

@@ -45,7 +45,7 @@ export class VerificationService {
     }
     // A wrong code is a guess against every device it was tried on.
     const locks = await Promise.all(unlocked.map((d) => this.fail(caller, d, now)));
-    if (locks.every((l) => l !== undefined) && locks.length === all.length) throw deviceLocked(locks[0]!);
+    if (locks.every((l) => l !== undefined) && locks.length === all.length) throw deviceLocked(locks[0]);
     throw invalidOtp();
   }
 

@@ -42,17 +42,17 @@ describe('device registration (API.md §4)', () => {
     const expiresIn = Date.parse(created.body.expiresAt as string) - Date.now();
     assert.ok(expiresIn > 590_000 && expiresIn <= 600_000, `expiresAt ${String(created.body.expiresAt)}`);
 
-    const png = await app.fetch(created.body.qrCodeUrl as string, { headers: { authorization: `Bearer ${token}` } });
+    const png = await app.fetch(created.body.qrCodeUrl, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(png.status, 200);
     assert.equal(png.headers.get('content-type'), 'image/png');
     assert.equal(png.headers.get('cache-control'), 'no-store');
     assert.deepEqual([...new Uint8Array(await png.arrayBuffer()).slice(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
-    const svg = await app.fetch(created.body.qrCodeUrl as string, { headers: { authorization: `Bearer ${token}`, accept: 'image/svg+xml' } });
+    const svg = await app.fetch(created.body.qrCodeUrl, { headers: { authorization: `Bearer ${token}`, accept: 'image/svg+xml' } });
     assert.equal(svg.headers.get('content-type'), 'image/svg+xml');
     assert.match(await svg.text(), /^<svg/);
 
     const listed = await app.call('GET', `/v1/users/${userId}/devices`, token);
-    assert.equal((listed.body.devices as Array<{ status: string }>)[0]!.status, 'PENDING_ACTIVATION');
+    assert.equal((listed.body.devices as Array<{ status: string }>)[0].status, 'PENDING_ACTIVATION');
 
     const code = codeFor(created.secret);
     const activated = await app.call('POST', `/v1/users/${userId}/devices/${created.authId}/activate`, token, { otp: code });
@@ -170,7 +170,7 @@ describe('device registration (API.md §4)', () => {
     const first = await create(app, token, userId, { ...NEW_DEVICE, deviceName: '  Work phone  ' });
     await app.call('POST', `/v1/users/${userId}/devices/${first.authId}/activate`, token, { otp: codeFor(first.secret) });
     const listed = await app.call('GET', `/v1/users/${userId}/devices`, token);
-    assert.equal((listed.body.devices as Array<{ deviceName: string }>)[0]!.deviceName, 'Work phone');
+    assert.equal((listed.body.devices as Array<{ deviceName: string }>)[0].deviceName, 'Work phone');
     const taken = await create(app, token, userId, { ...NEW_DEVICE, deviceName: 'work PHONE' });
     assert.equal(taken.status, 409);
     assert.equal(taken.body.code, 'DEVICE_NAME_TAKEN');
