@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { createLogger } from '../../src/common/logger.js';
+import { MemoryPendingStore } from '../../src/pending/memory-pending.store.js';
+import type { PendingRegistration, PendingStore } from '../../src/pending/pending.store.js';
+import { RedisPendingStore } from '../../src/pending/redis-pending.store.js';
+import { REDIS_URL } from '../support/harness.js';
+import { sleep } from '../support/otp.js';
+
+const limits = { perUser: 3, perClient: 5 };
+function registration(over: Partial<PendingRegistration> = {}): PendingRegistration {
+  const now = Date.now();
+  return {
+    authId: randomUUID(), clientId: 'c1', userId: 'u1', deviceType: 'TOTP', deviceName: 'Phone', accountName: 'u1',
+    sealedSecret: 'v1.k1.x.y.z', algorithm: 'SHA1', digits: 6, period: 30, createdAt: now, expiresAt: now + 60_000, ...over,
+  };
+}
+
+const implementations: Array<[string, () => Promise<PendingStore>]> = [
+  ['Redis', async () => {
+    const store = new RedisPendingStore({ url: REDIS_URL, keyPrefix: `contract:${randomBytes(4).toString('hex')}:`, timeoutMs: 1000, logger: createLogger('silent') });
+    store.connect();
+    for (let i = 0; i < 50; i++) {
+      try {
+        await store.ping();
+        break;
+      } catch {
+        await sleep(20);
+      }
+    }
+    return store;
+  }],
+  ['memory', () => Promise.resolve(new MemoryPendingStore())],
+];
+
+for (const [name, make] of implementations) {
+  describe(`pending store contract: ${name}`, () => {
+    let store: PendingStore;
+    before(async () => {
+      store = await make();
+    });
+    after(() => store.close());
+
+    it('keeps a registration until its expiry, then forgets it', async () => {
+      const r = registration({ expiresAt: Date.now() + 300 });
+      assert.equal(await store.create(r, limits), 'OK');
+      assert.deepEqual(await store.get('c1', r.authId), r);
+      assert.equal(await store.get('other-client', r.authId), undefined);
+      await sleep(400);
+      assert.equal(await store.get('c1', r.authId), undefined);
+      assert.deepEqual(await store.claim('c1', r.authId, 1000), { status: 'NOT_FOUND' });
+    });
+
+    it('enforces the per-user and per-client pending limits, counting only live registrations', async () => {
+      const clientId = randomUUID();
+      for (let i = 0; i < 3; i++) assert.equal(await store.create(registration({ clientId }), limits), 'OK');
+      assert.equal(await store.create(registration({ clientId }), limits), 'USER_LIMIT');
+      assert.equal(await store.create(registration({ clientId, userId: 'u2' }), limits), 'OK');
+      assert.equal(await store.create(registration({ clientId, userId: 'u3' }), limits), 'OK');
+      assert.equal(await store.create(registration({ clientId, userId: 'u4' }), limits), 'CLIENT_LIMIT');
+      const [first] = await store.listForUser(clientId, 'u1');
+      assert.equal(await store.remove(clientId, first!.authId), true);
+      assert.equal(await store.create(registration({ clientId, userId: 'u1' }), limits), 'OK');
+      const shortLived = randomUUID();
+      await store.create(registration({ clientId: shortLived, expiresAt: Date.now() + 200 }), limits);
+      await store.create(registration({ clientId: shortLived, expiresAt: Date.now() + 200 }), limits);
+      await store.create(registration({ clientId: shortLived, expiresAt: Date.now() + 200 }), limits);
+      await sleep(300);
+      assert.equal(await store.create(registration({ clientId: shortLived }), limits), 'OK');
+    });
+
+    it('lets one activation at a time hold the lock, even with 20 concurrent claims', async () => {
+      const r = registration({ clientId: randomUUID() });
+      await store.create(r, limits);
+      const claims = await Promise.all(Array.from({ length: 20 }, () => store.claim(r.clientId, r.authId, 5000)));
+      assert.equal(claims.filter((c) => c.status === 'OK').length, 1);
+      assert.equal(claims.filter((c) => c.status === 'BUSY').length, 19);
+      await store.release(r.clientId, r.authId);
+      assert.equal((await store.claim(r.clientId, r.authId, 5000)).status, 'OK');
+    });
+
+    it('counts wrong attempts, releases the lock each time, and destroys the registration at the limit', async () => {
+      const r = registration({ clientId: randomUUID() });
+      await store.create(r, limits);
+      for (const remaining of [4, 3, 2, 1]) {
+        assert.equal((await store.claim(r.clientId, r.authId, 5000)).status, 'OK');
+        assert.deepEqual(await store.recordFailure(r.clientId, r.authId, 5), { status: 'REMAINING', remaining });
+      }
+      const last = await store.claim(r.clientId, r.authId, 5000);
+      assert.equal(last.status === 'OK' ? last.failures : -1, 4);
+      assert.deepEqual(await store.recordFailure(r.clientId, r.authId, 5), { status: 'EXHAUSTED' });
+      assert.equal(await store.get(r.clientId, r.authId), undefined);
+      assert.deepEqual(await store.recordFailure(r.clientId, r.authId, 5), { status: 'NOT_FOUND' });
+      assert.deepEqual(await store.listForUser(r.clientId, r.userId), []);
+    });
+
+    it('lets a lock lapse after its time', async () => {
+      const r = registration({ clientId: randomUUID() });
+      await store.create(r, limits);
+      assert.equal((await store.claim(r.clientId, r.authId, 150)).status, 'OK');
+      assert.equal((await store.claim(r.clientId, r.authId, 150)).status, 'BUSY');
+      await sleep(200);
+      assert.equal((await store.claim(r.clientId, r.authId, 150)).status, 'OK');
+    });
+
+    it('renames and removes', async () => {
+      const r = registration({ clientId: randomUUID() });
+      await store.create(r, limits);
+      assert.equal(await store.rename(r.clientId, r.authId, 'Renamed'), true);
+      assert.equal((await store.get(r.clientId, r.authId))?.deviceName, 'Renamed');
+      const claimed = await store.claim(r.clientId, r.authId, 10);
+      assert.equal(claimed.status === 'OK' ? claimed.registration.deviceName : '', 'Renamed');
+      assert.equal(await store.remove(r.clientId, r.authId), true);
+      assert.equal(await store.remove(r.clientId, r.authId), false);
+      assert.equal(await store.rename(r.clientId, r.authId, 'x'), false);
+    });
+
+    it('counts events in a window that ends on time', async () => {
+      const counter = `t:${randomUUID()}`;
+      assert.deepEqual(await store.peek(counter), { count: 0, resetInMs: 0 });
+      assert.equal((await store.hit(counter, 300)).count, 1);
+      const second = await store.hit(counter, 300);
+      assert.equal(second.count, 2);
+      assert.ok(second.resetInMs > 0 && second.resetInMs <= 300);
+      assert.equal((await store.peek(counter)).count, 2);
+      await sleep(350);
+      assert.equal((await store.peek(counter)).count, 0);
+      assert.equal((await store.hit(counter, 300)).count, 1);
+      await store.reset(counter);
+      assert.equal((await store.peek(counter)).count, 0);
+    });
+  });
+}
