@@ -15,7 +15,7 @@ export async function createApp(runtime: Runtime): Promise<NestFastifyApplicatio
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     // userId may be 128 characters (API.md §2); Fastify's default cap on a path parameter is 100.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     trustProxy: config.trustProxy,
     // A caller's X-Request-Id is kept when it is well-formed, so logs correlate across services.
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
@@ -39,7 +39,6 @@ export async function createApp(runtime: Runtime): Promise<NestFastifyApplicatio
     );
   });
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   setupSwagger(app);
   await app.init();
   return app;

@@ -2,7 +2,10 @@ import 'reflect-metadata';
 import { createApp } from './app.factory.js';
 import { createLogger } from './common/logger.js';
 import { ConfigError, loadConfig } from './config/config.js';
+import { announceEmbeddedMode } from './embedded/demo.js';
 import { prepareRuntime } from './runtime.js';
+
+const SHUTDOWN_TIMEOUT_MS = 15_000;
 
 async function main(): Promise<void> {
   let config;
@@ -18,8 +21,32 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const runtime = await prepareRuntime(config, logger);
   const app = await createApp(runtime);
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down: readiness is 503, in-flight requests finish, then pools close');
+    setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    try {
+      await app.close();
+      await runtime.release();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
   await app.listen({ port: config.port, host: config.host });
-  logger.info({ url: config.publicUrl, docs: `${config.publicUrl}/docs` }, 'TOTP device-registration service listening');
+  if (runtime.embedded !== undefined) await announceEmbeddedMode(app, runtime.embedded, config);
+  logger.info({ url: config.publicUrl, docs: `${config.publicUrl}/docs`, mode: config.embedded ? 'embedded' : 'external' }, 'TOTP device-registration service listening');
 }
 
 main().catch((error: unknown) => {

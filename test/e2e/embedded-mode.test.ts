@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { codeFor } from '../support/otp.js';
+
+const MAIN = join(import.meta.dirname, '..', '..', 'src', 'main.js');
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  url: string;
+}
+
+/** Starts the compiled service exactly as `npm start` does, with no database configuration. */
+async function startEmbedded(dataDir: string, port: number, extra: Record<string, string> = {}): Promise<Running> {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...extra };
+  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const started = Date.now();
+  while (!output.includes('Get a token')) {
+    if (child.exitCode !== null || Date.now() - started > 60_000) throw new Error(`embedded start failed:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, output: () => output, url: `http://127.0.0.1:${port}` };
+}
+
+async function stop(running: Running): Promise<number | null> {
+  running.child.kill('SIGTERM');
+  return new Promise((resolve) => running.child.once('exit', (code) => resolve(code)));
+}
+
+describe('embedded mode (npm start with no configuration)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'totp-embedded-'));
+  const demo = { DEMO_CLIENT_ID: randomUUID(), DEMO_CLIENT_SECRET: 'demo-secret-for-the-embedded-mode-test-0123' };
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('starts without Postgres or Redis configured, prints the demo client, serves /docs, and a device can be enrolled; data survives a restart', async () => {
+    let running = await startEmbedded(dataDir, port, demo);
+    assert.match(running.output(), /NOT FOR PRODUCTION/);
+    assert.ok(running.output().includes(demo.DEMO_CLIENT_ID) && running.output().includes(demo.DEMO_CLIENT_SECRET));
+    assert.match(running.output(), /curl -s -u '.+' -d grant_type=client_credentials http:\/\/localhost:\d+\/oauth\/token/);
+    assert.equal((await fetch(`${running.url}/docs`)).status, 200);
+    assert.equal((await fetch(`${running.url}/health/ready`)).status, 200);
+
+    const basic = `Basic ${Buffer.from(`${demo.DEMO_CLIENT_ID}:${demo.DEMO_CLIENT_SECRET}`).toString('base64')}`;
+    const tokenResponse = await fetch(`${running.url}/oauth/token`, { method: 'POST', headers: { authorization: basic }, body: new URLSearchParams({ grant_type: 'client_credentials' }) });
+    const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const created = (await (await fetch(`${running.url}/v1/users/ada/devices`, { method: 'POST', headers, body: JSON.stringify({ deviceType: 'TOTP', deviceName: 'Phone' }) })).json()) as { authId: string; secret: string };
+    const activated = await fetch(`${running.url}/v1/users/ada/devices/${created.authId}/activate`, { method: 'POST', headers, body: JSON.stringify({ otp: codeFor(created.secret) }) });
+    assert.equal(activated.status, 200);
+
+    assert.equal(await stop(running), 0, 'SIGTERM exits 0');
+    running = await startEmbedded(dataDir, port, demo);
+    try {
+      const listed = (await (await fetch(`${running.url}/v1/users/ada/devices`, { headers })).json()) as { devices: Array<{ deviceId: string; status: string }> };
+      assert.deepEqual(listed.devices.map((d) => [d.deviceId, d.status]), [[created.authId, 'ACTIVE']], 'the token and the device survive the restart');
+    } finally {
+      await stop(running);
+    }
+  });
+
+  it('refuses to start in production without DATABASE_URL and REDIS_URL, naming them', async () => {
+    const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, NODE_ENV: 'production', DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 1);
+    assert.match(output, /DATABASE_URL and REDIS_URL are required when NODE_ENV=production/);
+  });
+});
