@@ -60,7 +60,7 @@ for (const [name, make] of implementations) {
       assert.equal(await store.create(registration({ clientId, userId: 'u3' }), limits), 'OK');
       assert.equal(await store.create(registration({ clientId, userId: 'u4' }), limits), 'CLIENT_LIMIT');
       const [first] = await store.listForUser(clientId, 'u1');
-      assert.equal(await store.remove(clientId, first!.authId), true);
+      assert.equal(await store.remove(clientId, first.authId), true);
       assert.equal(await store.create(registration({ clientId, userId: 'u1' }), limits), 'OK');
       const shortLived = randomUUID();
       await store.create(registration({ clientId: shortLived, expiresAt: Date.now() + 200 }), limits);
