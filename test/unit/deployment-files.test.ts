@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { CONFIG_VARIABLES } from '../../src/config/config.js';
+
+// No Docker engine runs here: these checks keep the deployment files consistent with the config schema.
+const root = join(import.meta.dirname, '..', '..', '..');
+const read = (file: string) => readFileSync(join(root, file), 'utf8');
+const names = CONFIG_VARIABLES.map((v) => v.name);
+
+interface Service {
+  image?: string;
+  build?: string;
+  environment?: Record<string, string>;
+  ports?: string[];
+  healthcheck?: { test: string[] | string };
+  depends_on?: Record<string, { condition: string }>;
+}
+
+describe('deployment files', () => {
+  const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service> };
+
+  it('docker-compose runs Postgres, Redis and the service, each with a health check', () => {
+    assert.deepEqual(Object.keys(compose.services).sort(), ['app', 'postgres', 'redis']);
+    for (const [name, service] of Object.entries(compose.services)) assert.ok(service.healthcheck !== undefined, `${name} has a health check`);
+    assert.deepEqual(compose.services.app!.depends_on, { postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+    assert.match(JSON.stringify(compose.services.app!.healthcheck), /\/health\/ready/);
+  });
+
+  it('gives the service only variables the config schema knows, on the port it listens on', () => {
+    const env = compose.services.app!.environment!;
+    for (const key of Object.keys(env)) assert.ok(names.includes(key), `${key} is in the config schema`);
+    for (const required of ['DATABASE_URL', 'REDIS_URL', 'ENCRYPTION_KEY']) assert.ok(required in env);
+    assert.equal(env.NODE_ENV, 'production');
+    assert.match(env.DATABASE_URL!, /@postgres:5432\//);
+    assert.match(env.REDIS_URL!, /\/\/redis:6379/);
+    assert.deepEqual(compose.services.app!.ports, [`${env.PORT}:${env.PORT}`]);
+    const pg = compose.services.postgres!.environment!;
+    assert.equal(env.DATABASE_URL, `postgres://${pg.POSTGRES_USER}:${pg.POSTGRES_PASSWORD}@postgres:5432/${pg.POSTGRES_DB}`);
+  });
+
+  it('builds a multi-stage, non-root image that starts the compiled service', () => {
+    const dockerfile = read('Dockerfile');
+    assert.equal((dockerfile.match(/^FROM /gm) ?? []).length, 2);
+    assert.match(dockerfile, /^USER node$/m);
+    assert.match(dockerfile, /^CMD \[.*"dist\/src\/main\.js"\]$/m);
+    assert.match(dockerfile, /^HEALTHCHECK /m);
+    assert.match(dockerfile, /npm ci/);
+  });
+
+  it('.env.example and the README configuration table list exactly the variables of the schema', () => {
+    const example = [...read('.env.example').matchAll(/^#([A-Z_]+)=/gm)].map((m) => m[1]);
+    assert.deepEqual(example, names);
+    const readme = read('README.md');
+    const table = [...readme.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+    assert.deepEqual(table, names);
+  });
+});
