@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, Header, Headers, HttpCode, Param, Patch, Post, Query, type StreamableFile } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, createParamDecorator, Delete, type ExecutionContext, Get, Header, HttpCode, Param, Patch, Post, Query, type StreamableFile } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors, ApiScope } from '../common/api-docs.js';
 import { type Caller, CurrentCaller } from '../common/caller.js';
 import { PageQueryDto } from '../common/pagination.js';
@@ -8,6 +8,12 @@ import { DevicesService } from './devices.service.js';
 import { CreateDeviceDto, OtpDto, RenameDeviceDto } from './dto/device-requests.dto.js';
 import { CreatedRegistrationDto, DeviceEnvelopeDto, DeviceListDto, OtpAcceptedDto } from './dto/device-responses.dto.js';
 import { RegistrationService } from './registration.service.js';
+
+/** The Accept header, read without making it a documented (and in Swagger UI, required) parameter. */
+const AcceptHeader = createParamDecorator((_: unknown, context: ExecutionContext): string | undefined => {
+  const accept = context.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>().headers.accept;
+  return Array.isArray(accept) ? accept.join(',') : accept;
+});
 
 const USER_ID = { name: 'userId', description: 'Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -', example: 'ada' };
 
@@ -34,10 +40,9 @@ export class DevicesController {
   @ApiScope('devices:write')
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'QR code of a pending registration', description: 'image/png by default; image/svg+xml when the Accept header asks for it.' })
-  @ApiProduces('image/png', 'image/svg+xml')
   @ApiOkResponse({ description: 'The registration URI as a QR code', content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/svg+xml': { schema: { type: 'string' } } } })
   @ApiErrors('REGISTRATION_NOT_FOUND')
-  qr(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Param('authId', new UuidPipe('authId')) authId: string, @Headers('accept') accept?: string): Promise<StreamableFile> {
+  qr(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Param('authId', new UuidPipe('authId')) authId: string, @AcceptHeader() accept: string | undefined): Promise<StreamableFile> {
     return this.registration.qrCode(caller, userId, authId, accept);
   }
 

@@ -25,19 +25,19 @@ describe('deployment files', () => {
   it('docker-compose runs Postgres, Redis and the service, each with a health check', () => {
     assert.deepEqual(Object.keys(compose.services).sort(), ['app', 'postgres', 'redis']);
     for (const [name, service] of Object.entries(compose.services)) assert.ok(service.healthcheck !== undefined, `${name} has a health check`);
-    assert.deepEqual(compose.services.app!.depends_on, { postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
-    assert.match(JSON.stringify(compose.services.app!.healthcheck), /\/health\/ready/);
+    assert.deepEqual(compose.services.app.depends_on, { postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+    assert.match(JSON.stringify(compose.services.app.healthcheck), /\/health\/ready/);
   });
 
   it('gives the service only variables the config schema knows, on the port it listens on', () => {
-    const env = compose.services.app!.environment!;
+    const env = compose.services.app.environment!;
     for (const key of Object.keys(env)) assert.ok(names.includes(key), `${key} is in the config schema`);
     for (const required of ['DATABASE_URL', 'REDIS_URL', 'ENCRYPTION_KEY']) assert.ok(required in env);
     assert.equal(env.NODE_ENV, 'production');
-    assert.match(env.DATABASE_URL!, /@postgres:5432\//);
-    assert.match(env.REDIS_URL!, /\/\/redis:6379/);
-    assert.deepEqual(compose.services.app!.ports, [`${env.PORT}:${env.PORT}`]);
-    const pg = compose.services.postgres!.environment!;
+    assert.match(env.DATABASE_URL, /@postgres:5432\//);
+    assert.match(env.REDIS_URL, /\/\/redis:6379/);
+    assert.deepEqual(compose.services.app.ports, [`${env.PORT}:${env.PORT}`]);
+    const pg = compose.services.postgres.environment!;
     assert.equal(env.DATABASE_URL, `postgres://${pg.POSTGRES_USER}:${pg.POSTGRES_PASSWORD}@postgres:5432/${pg.POSTGRES_DB}`);
   });
 
