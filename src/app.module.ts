@@ -47,7 +47,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(runtime),
-        TypeOrmModule.forRoot({ ...dataSourceOptions(runtime.config, runtime.databaseUrl), retryAttempts: 2, retryDelay: 500 }),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(runtime.config, runtime.databaseUrl, runtime.logger), retryAttempts: 2, retryDelay: 500 }),
         AuthModule,
         AuditModule,
         DevicesModule,

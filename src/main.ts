@@ -3,6 +3,7 @@ import { createApp } from './app.factory.js';
 import { createLogger } from './common/logger.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { announceEmbeddedMode } from './embedded/demo.js';
+import { HealthService } from './health/health.service.js';
 import { prepareRuntime } from './runtime.js';
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -30,8 +31,10 @@ async function main(): Promise<void> {
     setTimeout(() => {
       logger.error('shutdown took too long; exiting');
       process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS).unref();
+    }, SHUTDOWN_TIMEOUT_MS + config.shutdownDrainSeconds * 1000).unref();
     try {
+      app.get(HealthService).startDraining();
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainSeconds * 1000));
       await app.close();
       await runtime.release();
       logger.info('stopped');

@@ -38,6 +38,7 @@ export interface AppConfig {
   };
   logLevel: LogLevel;
   trustProxy: boolean;
+  shutdownDrainSeconds: number;
   demoClient: { id: string | undefined; secret: string | undefined };
 }
 
@@ -86,6 +87,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; de
   { name: 'CLIENT_AUTH_BLOCK_SECONDS', default: '900', description: 'Window of that count and length of the block.' },
   { name: 'RATE_LIMIT_PER_CLIENT_PER_SECOND', default: '100', description: 'Create and activate requests per API client per second; 0 turns it off.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'fatal | error | warn | info | debug | trace | silent.' },
+  { name: 'SHUTDOWN_DRAIN_SECONDS', default: '0', description: 'On SIGTERM, seconds of answering readiness 503 (while serving) before closing; 5-10 behind a load balancer.' },
   { name: 'TRUST_PROXY', default: 'false', description: 'true behind a load balancer that sets X-Forwarded-For.' },
   { name: 'DEMO_CLIENT_ID', default: '(generated)', description: 'Embedded mode: fixed id (UUID) of the demo client.' },
   { name: 'DEMO_CLIENT_SECRET', default: '(generated)', description: 'Embedded mode: fixed secret of the demo client (at least 32 characters).' },
@@ -201,6 +203,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     logLevel: r.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     trustProxy: r.oneOf('TRUST_PROXY', 'false', ['true', 'false'] as const) === 'true',
+    shutdownDrainSeconds: r.int('SHUTDOWN_DRAIN_SECONDS', 0, 0, 120),
     demoClient: { id: demoId, secret: demoSecret },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);

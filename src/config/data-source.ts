@@ -5,15 +5,19 @@ import { AuditEventEntity } from '../audit/audit-event.entity.js';
 import { DeviceEntity } from '../devices/device.entity.js';
 import { CreateClients1763900000000 } from '../migrations/1763900000000-create-clients.js';
 import { CreateDevices1763900100000 } from '../migrations/1763900100000-create-devices.js';
+import type { Logger } from 'pino';
 import type { AppConfig } from './config.js';
 
 export const ENTITIES = [OAuthClientEntity, SigningKeyEntity, DeviceEntity, AuditEventEntity];
 export const MIGRATIONS = [CreateClients1763900000000, CreateDevices1763900100000];
 
 /** The one description of the database, used by the service, the CLI and the tests. */
-export function dataSourceOptions(config: AppConfig, databaseUrl: string): DataSourceOptions {
+export function dataSourceOptions(config: AppConfig, databaseUrl: string, logger?: Logger): DataSourceOptions {
   return {
     type: 'postgres',
+    // Idle pooled connections emit errors when Postgres restarts; handled here, they never crash
+    // the process, and the pool replaces them.
+    poolErrorHandler: (error: unknown) => logger?.warn({ err: error }, 'postgres pool connection error'),
     url: databaseUrl,
     entities: ENTITIES,
     migrations: MIGRATIONS,
@@ -53,6 +57,6 @@ export async function runMigrations(dataSource: DataSource): Promise<string[]> {
   }
 }
 
-export function createDataSource(config: AppConfig, databaseUrl: string): DataSource {
-  return new DataSource(dataSourceOptions(config, databaseUrl));
+export function createDataSource(config: AppConfig, databaseUrl: string, logger?: Logger): DataSource {
+  return new DataSource(dataSourceOptions(config, databaseUrl, logger));
 }

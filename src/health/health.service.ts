@@ -24,8 +24,12 @@ export class HealthService implements BeforeApplicationShutdown {
   ) {}
 
   /** On SIGTERM readiness turns 503 first, so load balancers stop sending traffic while in-flight requests finish. */
-  beforeApplicationShutdown(): void {
+  startDraining(): void {
     this.draining = true;
+  }
+
+  beforeApplicationShutdown(): void {
+    this.startDraining();
   }
 
   async readiness(): Promise<ReadinessReport> {

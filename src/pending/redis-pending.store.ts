@@ -89,37 +89,60 @@ export interface RedisStoreOptions {
 
 /** The only code that talks to Redis. */
 export class RedisPendingStore extends PendingStore {
-  private readonly client: RedisClientType;
+  private client: RedisClientType;
   private readonly prefix: string;
   private readonly logger: Logger;
 
-  constructor(options: RedisStoreOptions) {
+  private lastRecycle = 0;
+  private lastErrorReport = 0;
+
+  constructor(private readonly options: RedisStoreOptions) {
     super();
     this.prefix = options.keyPrefix;
     this.logger = options.logger;
-    this.client = createClient({
-      url: options.url,
+    this.client = this.newClient();
+  }
+
+  private newClient(): RedisClientType {
+    const client: RedisClientType = createClient({
+      url: this.options.url,
       // Commands issued while disconnected fail at once instead of queueing and running later
       // (a "ghost write" after the caller already got a 503).
       disableOfflineQueue: true,
-      commandOptions: { timeout: options.timeoutMs },
+      commandOptions: { timeout: this.options.timeoutMs },
       socket: {
-        connectTimeout: options.timeoutMs,
+        connectTimeout: this.options.timeoutMs,
         // Reconnect on every cause, forever, with a short capped back-off: the service must
         // recover by itself when Redis comes back.
-        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000),
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 500),
       },
     });
-    let lastReport = 0;
-    this.client.on('error', (error: unknown) => {
+    client.on('error', (error: unknown) => {
       // An outage emits an error per reconnect attempt; report it at most every 5 s.
       const now = Date.now();
-      if (now - lastReport > 5000) {
-        lastReport = now;
+      if (now - this.lastErrorReport > 5000) {
+        this.lastErrorReport = now;
         this.logger.warn({ err: error }, 'redis connection error');
       }
     });
-    this.client.on('ready', () => this.logger.info('redis connected'));
+    client.on('ready', () => this.logger.info('redis connected'));
+    return client;
+  }
+
+  /**
+   * node-redis's command timeout only covers commands not yet written; a command written to a
+   * hung server (SIGSTOP, a dead peer without RST) waits forever. On our own deadline the
+   * connection is dropped and a new one made, so the queue cannot stay stuck behind it.
+   */
+  private recycle(): void {
+    const now = Date.now();
+    if (now - this.lastRecycle < this.options.timeoutMs) return;
+    this.lastRecycle = now;
+    this.logger.warn('redis did not answer in time; reconnecting');
+    const old = this.client;
+    this.client = this.newClient();
+    this.connect();
+    old.destroy();
   }
 
   /** Starts connecting; does not wait, so the service can start (not ready) while Redis is down. */
@@ -143,11 +166,20 @@ export class RedisPendingStore extends PendingStore {
   private counterKey = (name: string) => `${this.prefix}cnt:${name}`;
 
   private async run<T>(action: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.recycle();
+        reject(new Error(`redis did not answer within ${this.options.timeoutMs} ms`));
+      }, this.options.timeoutMs);
+    });
     try {
-      return await action();
+      return await Promise.race([action(), deadline]);
     } catch (error) {
       if (error instanceof ErrorReply && !OUTAGE_REPLIES.test(error.message)) throw error;
       throw new DependencyUnavailableError('redis', error);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
