@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { DependencyUnavailableError } from '../common/domain-error.js';
 import { LOGGER } from '../common/logger.js';
 import { APP_CONFIG, type AppConfig, UUID_V4 } from '../config/config.js';
 import { PendingStore } from '../pending/pending.store.js';
@@ -61,7 +62,7 @@ export class TokenService {
   private async authenticate(credentials: Credentials, ip: string, challenge: Record<string, string>) {
     const limits = this.config.limits;
     const counter = `client-auth:${credentials.clientId.slice(0, 64)}:${ip}`;
-    const failures = await this.store.peek(counter);
+    const failures = await this.throttleStep(() => this.store.peek(counter), { count: 0, resetInMs: 0 });
     if (failures.count >= limits.clientAuthMaxFailures) {
       throw new OAuthError('too_many_requests', 'Too many failed client authentications; retry later', {
         'retry-after': String(Math.max(1, Math.ceil(failures.resetInMs / 1000))),
@@ -71,12 +72,27 @@ export class TokenService {
     // Compare against a dummy hash for unknown clients too, so timing does not reveal which ids exist.
     const matches = secretMatches(credentials.clientSecret, client?.secretHash ?? '0'.repeat(64)) && client !== null;
     if (!matches || client === null) {
-      await this.store.hit(counter, limits.clientAuthBlockSeconds * 1000);
+      await this.throttleStep(() => this.store.hit(counter, limits.clientAuthBlockSeconds * 1000), undefined);
       this.logger.warn({ clientId: client?.id, ip, method: credentials.method }, 'client authentication failed');
       throw new OAuthError('invalid_client', 'Client authentication failed', challenge);
     }
-    if (failures.count > 0) await this.store.reset(counter);
+    if (failures.count > 0) await this.throttleStep(() => this.store.reset(counter), undefined);
     return client;
+  }
+
+  /**
+   * The failed-authentication throttle is defence in depth: client secrets are 256-bit random
+   * values. So while Redis is down it is skipped (and logged) rather than taking token issuance,
+   * and with it every login verification, down with Redis.
+   */
+  private async throttleStep<T>(step: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      if (!(error instanceof DependencyUnavailableError)) throw error;
+      this.logger.warn('client-authentication throttle skipped: redis unavailable');
+      return fallback;
+    }
   }
 }
 
