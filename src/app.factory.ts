@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule, type Runtime } from './app.module.js';
+import { sendHttpError } from './common/http-error.filter.js';
 import { NestPinoLogger } from './common/logger.js';
 import { setupSwagger } from './common/swagger.js';
 import { createValidationPipe } from './common/validation.js';
@@ -23,6 +25,8 @@ export async function createApp(runtime: Runtime): Promise<NestFastifyApplicatio
       return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
     },
     return503OnClosing: true,
+    // Errors Fastify raises before routing (a malformed URL, bad percent-encoding) get the envelope too.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void sendHttpError(error, request, reply, logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(runtime), adapter, {
     logger: new NestPinoLogger(logger.child({ component: 'nest' })),
