@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { EntityManager } from 'typeorm';
 import type { Caller } from '../common/caller.js';
 import { LOGGER } from '../common/logger.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, type PageQueryDto } from '../common/pagination.js';
@@ -31,7 +30,13 @@ export class AuditService implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async record(input: AuditInput, manager?: EntityManager): Promise<void> {
+  /** Records an event (group-committed with others arriving at the same time). */
+  async record(input: AuditInput): Promise<void> {
+    await this.events.insert(this.prepare(input));
+  }
+
+  /** The event as a row, for a repository that writes it in the same statement as the change it records. */
+  prepare(input: AuditInput): AuditEventEntity {
     const event = new AuditEventEntity();
     event.eventId = randomUUID();
     event.clientId = input.caller.clientId;
@@ -41,7 +46,7 @@ export class AuditService implements OnApplicationBootstrap, OnApplicationShutdo
     event.requestId = input.caller.requestId;
     event.detail = input.detail ?? null;
     event.createdAt = new Date();
-    await this.events.insert(event, manager);
+    return event;
   }
 
   async list(caller: Caller, userId: string, page: PageQueryDto): Promise<AuditEventsPageDto> {

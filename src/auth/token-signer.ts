@@ -21,6 +21,9 @@ const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('
 // Leeway for clock skew between replicas when checking iat/nbf (RFC 7519 §4.1.4 allows "some small leeway").
 const LEEWAY_SECONDS = 30;
 const RELOAD_INTERVAL_MS = 5000;
+// Callers reuse a token for its whole life, so a verified token is remembered (until it expires)
+// instead of checking its ECDSA signature on every request. Bounded: the oldest entries go first.
+const VERIFIED_CACHE_SIZE = 10_000;
 
 /**
  * ES256 access tokens (RFC 9068 profile) signed with a key kept, sealed, in Postgres so that every
@@ -32,6 +35,7 @@ export class TokenSigner implements OnModuleInit {
   private publicKeys = new Map<string, KeyObject>();
   private jwks: Array<Record<string, string>> = [];
   private lastReload = 0;
+  private readonly verified = new Map<string, AccessTokenClaims>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -85,6 +89,18 @@ export class TokenSigner implements OnModuleInit {
 
   /** Verifies signature and claims; throws InvalidTokenError with a reason safe to show. */
   async verify(token: string): Promise<AccessTokenClaims> {
+    const known = this.verified.get(token);
+    if (known !== undefined) {
+      if (known.exp > Math.floor(Date.now() / 1000)) return known;
+      this.verified.delete(token);
+    }
+    const claims = await this.verifySignature(token);
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, claims);
+    return claims;
+  }
+
+  private async verifySignature(token: string): Promise<AccessTokenClaims> {
     const parts = token.split('.');
     if (parts.length !== 3) throw new InvalidTokenError('The access token is malformed');
     const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource, type EntityManager, QueryFailedError } from 'typeorm';
+import { type DataSource, QueryFailedError } from 'typeorm';
+import type { AuditEventEntity } from '../audit/audit-event.entity.js';
+import { AUDIT_COLUMNS, auditValues } from '../audit/audit.repository.js';
 import { DeviceEntity } from './device.entity.js';
 
 export type InsertOutcome = 'OK' | 'ALREADY_ACTIVE' | 'NAME_TAKEN' | 'LIMIT_REACHED';
@@ -9,16 +11,67 @@ export interface FailureResult {
   lockedUntil: Date | null;
 }
 
-const isUniqueViolation = (error: unknown, constraint: string): boolean =>
-  error instanceof QueryFailedError && (error.driverError as { code?: string; constraint?: string }).code === '23505' &&
-  (error.driverError as { constraint?: string }).constraint === constraint;
+const uniqueViolation = (error: unknown): string | undefined => {
+  if (!(error instanceof QueryFailedError)) return undefined;
+  const driverError = error.driverError as { code?: string; constraint?: string };
+  return driverError.code === '23505' ? driverError.constraint : undefined;
+};
 
-/** The only code that touches the devices table. Every lookup is scoped by client (tenant) and user. */
+const SELECT_DEVICE = `SELECT id, client_id, user_id, device_type, device_name, sealed_secret, key_id, algorithm, digits, period, status,
+  last_used_step, failure_count, locked_until, created_at, activated_at, last_used_at FROM devices`;
+
+interface DeviceRow {
+  id: string;
+  client_id: string;
+  user_id: string;
+  device_type: 'TOTP';
+  device_name: string;
+  sealed_secret: string;
+  key_id: string;
+  algorithm: DeviceEntity['algorithm'];
+  digits: 6 | 8;
+  period: number;
+  status: 'ACTIVE';
+  last_used_step: string | null;
+  failure_count: number;
+  locked_until: Date | null;
+  created_at: Date;
+  activated_at: Date;
+  last_used_at: Date | null;
+}
+
+function toEntity(row: DeviceRow): DeviceEntity {
+  const d = new DeviceEntity();
+  d.id = row.id;
+  d.clientId = row.client_id;
+  d.userId = row.user_id;
+  d.deviceType = row.device_type;
+  d.deviceName = row.device_name;
+  d.sealedSecret = row.sealed_secret;
+  d.keyId = row.key_id;
+  d.algorithm = row.algorithm;
+  d.digits = row.digits;
+  d.period = row.period;
+  d.status = row.status;
+  d.lastUsedStep = row.last_used_step === null ? null : Number(row.last_used_step);
+  d.failureCount = row.failure_count;
+  d.lockedUntil = row.locked_until;
+  d.createdAt = row.created_at;
+  d.activatedAt = row.activated_at;
+  d.lastUsedAt = row.last_used_at;
+  return d;
+}
+
+/**
+ * The only code that touches the devices table. Every lookup is scoped by client (tenant) and user.
+ * Hot paths are single parameterised statements (verification and activation run thousands of
+ * times a second); TypeORM's query builder cost showed in the profile.
+ */
 @Injectable()
 export class DevicesRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Rows of an UPDATE … RETURNING (DataSource.query would return [rows, count] for those). */
+  /** Rows of an INSERT/UPDATE/DELETE … RETURNING (DataSource.query would return [rows, count] for those). */
   private async returning<T>(sql: string, parameters: unknown[]): Promise<T[]> {
     const runner = this.dataSource.createQueryRunner();
     try {
@@ -28,21 +81,20 @@ export class DevicesRepository {
     }
   }
 
-  private get repo() {
-    return this.dataSource.getRepository(DeviceEntity);
-  }
-
-  findForClient(clientId: string, userId: string, id: string): Promise<DeviceEntity | null> {
-    return this.repo.findOneBy({ id, clientId, userId });
+  async findForClient(clientId: string, userId: string, id: string): Promise<DeviceEntity | null> {
+    const rows: DeviceRow[] = await this.dataSource.query(`${SELECT_DEVICE} WHERE id = $1 AND client_id = $2 AND user_id = $3`, [id, clientId, userId]);
+    return rows[0] === undefined ? null : toEntity(rows[0]);
   }
 
   /** Whether the id exists for this client and user (to tell "already active" from "unknown"). */
   async existsForClient(clientId: string, userId: string, id: string): Promise<boolean> {
-    return this.repo.existsBy({ id, clientId, userId });
+    const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM devices WHERE id = $1 AND client_id = $2 AND user_id = $3', [id, clientId, userId]);
+    return rows.length > 0;
   }
 
-  listForUser(clientId: string, userId: string): Promise<DeviceEntity[]> {
-    return this.repo.find({ where: { clientId, userId }, order: { createdAt: 'DESC', id: 'ASC' } });
+  async listForUser(clientId: string, userId: string): Promise<DeviceEntity[]> {
+    const rows: DeviceRow[] = await this.dataSource.query(`${SELECT_DEVICE} WHERE client_id = $1 AND user_id = $2 ORDER BY created_at DESC, id`, [clientId, userId]);
+    return rows.map(toEntity);
   }
 
   /** How many active devices the user has, and whether one already has this name (ignoring case). */
@@ -56,41 +108,61 @@ export class DevicesRepository {
   }
 
   /**
-   * Inserts an activated device, in one transaction with `alsoWrite` (the audit event). The user's
-   * rows are serialised by an advisory lock so the per-user limit holds under concurrency.
+   * Inserts an activated device and its audit event in one statement (so in one transaction and
+   * one round trip): a slot is taken in user_device_counts only while the user is under the limit,
+   * then the device and the event are written. A duplicate id or name aborts the whole statement.
    */
-  async insertActive(device: DeviceEntity, maxPerUser: number, alsoWrite: (manager: EntityManager) => Promise<void>): Promise<InsertOutcome> {
+  async insertActive(device: DeviceEntity, maxPerUser: number, event: AuditEventEntity): Promise<InsertOutcome> {
+    const d = device;
+    const auditParams = AUDIT_COLUMNS.map((_, i) => `$${19 + i}`).join(', ');
     try {
-      return await this.dataSource.transaction(async (manager) => {
-        await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${device.clientId}:${device.userId}`]);
-        const repo = manager.getRepository(DeviceEntity);
-        if (await repo.existsBy({ id: device.id })) return 'ALREADY_ACTIVE';
-        if ((await repo.countBy({ clientId: device.clientId, userId: device.userId })) >= maxPerUser) return 'LIMIT_REACHED';
-        await repo.insert(device);
-        await alsoWrite(manager);
-        return 'OK';
-      });
+      const rows = await this.returning<{ id: string }>(
+        `WITH slot AS (
+           INSERT INTO user_device_counts AS c (client_id, user_id, active) VALUES ($2, $3, 1)
+           ON CONFLICT (client_id, user_id) DO UPDATE SET active = c.active + 1 WHERE c.active < $18
+           RETURNING 1
+         ), device AS (
+           INSERT INTO devices (id, client_id, user_id, device_type, device_name, sealed_secret, key_id, algorithm, digits, period, status,
+                                last_used_step, failure_count, locked_until, created_at, activated_at, last_used_at)
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 FROM slot
+           RETURNING id
+         ), audit AS (
+           INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) SELECT ${auditParams} FROM device
+         )
+         SELECT id FROM device`,
+        [
+          d.id, d.clientId, d.userId, d.deviceType, d.deviceName, d.sealedSecret, d.keyId, d.algorithm, d.digits, d.period, d.status,
+          d.lastUsedStep, d.failureCount, d.lockedUntil, d.createdAt, d.activatedAt, d.lastUsedAt, maxPerUser, ...auditValues([event]),
+        ],
+      );
+      return rows.length > 0 ? 'OK' : 'LIMIT_REACHED';
     } catch (error) {
-      if (isUniqueViolation(error, 'devices_pkey')) return 'ALREADY_ACTIVE';
-      if (isUniqueViolation(error, 'devices_active_name_uq')) return 'NAME_TAKEN';
+      const constraint = uniqueViolation(error);
+      if (constraint === 'devices_pkey') return 'ALREADY_ACTIVE';
+      if (constraint === 'devices_active_name_uq') return 'NAME_TAKEN';
       throw error;
     }
   }
 
-  /** false when no such device; throws NAME_TAKEN as a result value instead of an error. */
   async rename(clientId: string, userId: string, id: string, deviceName: string): Promise<'OK' | 'NOT_FOUND' | 'NAME_TAKEN'> {
     try {
-      const result = await this.repo.update({ id, clientId, userId }, { deviceName });
-      return (result.affected ?? 0) > 0 ? 'OK' : 'NOT_FOUND';
+      const rows = await this.returning('UPDATE devices SET device_name = $4 WHERE id = $1 AND client_id = $2 AND user_id = $3 RETURNING id', [id, clientId, userId, deviceName]);
+      return rows.length > 0 ? 'OK' : 'NOT_FOUND';
     } catch (error) {
-      if (isUniqueViolation(error, 'devices_active_name_uq')) return 'NAME_TAKEN';
+      if (uniqueViolation(error) === 'devices_active_name_uq') return 'NAME_TAKEN';
       throw error;
     }
   }
 
+  /** Deletes the device and gives its slot back, in one statement. */
   async delete(clientId: string, userId: string, id: string): Promise<boolean> {
-    const result = await this.repo.delete({ id, clientId, userId });
-    return (result.affected ?? 0) > 0;
+    const rows = await this.returning(
+      `WITH gone AS (DELETE FROM devices WHERE id = $1 AND client_id = $2 AND user_id = $3 RETURNING client_id, user_id)
+       UPDATE user_device_counts c SET active = c.active - 1 FROM gone WHERE c.client_id = gone.client_id AND c.user_id = gone.user_id
+       RETURNING 1`,
+      [id, clientId, userId],
+    );
+    return rows.length > 0;
   }
 
   /**

@@ -122,9 +122,8 @@ export class RegistrationService {
     const device = toDevice(registration, this.secrets.keyIdOf(registration.sealedSecret), step, now);
     let outcome;
     try {
-      outcome = await this.devices.insertActive(device, this.config.limits.maxActivePerUser, (manager) =>
-        this.audit.record({ type: 'DEVICE_ACTIVATED', caller, userId, deviceId: authId, detail: { deviceName: device.deviceName } }, manager),
-      );
+      const event = this.audit.prepare({ type: 'DEVICE_ACTIVATED', caller, userId, deviceId: authId, detail: { deviceName: device.deviceName } });
+      outcome = await this.devices.insertActive(device, this.config.limits.maxActivePerUser, event);
     } catch (error) {
       // Postgres could not take the device: the registration stays pending for a retry.
       await this.store.release(caller.clientId, authId).catch(() => undefined);
@@ -132,7 +131,7 @@ export class RegistrationService {
     }
     if (outcome !== 'OK') {
       await this.store.release(caller.clientId, authId);
-      if (outcome === 'ALREADY_ACTIVE') throw alreadyActive();
+      if (outcome === 'ALREADY_ACTIVE' || (await this.devices.existsForClient(caller.clientId, userId, authId))) throw alreadyActive();
       if (outcome === 'NAME_TAKEN') throw deviceNameTaken();
       throw deviceLimitReached(`A user may have at most ${this.config.limits.maxActivePerUser} active devices`);
     }
