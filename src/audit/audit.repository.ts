@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, LessThan } from 'typeorm';
+import { type Sql, sqlOf } from '../config/sql.js';
 import { AuditEventEntity } from './audit-event.entity.js';
 
 interface Queued {
@@ -18,7 +19,11 @@ export class AuditRepository {
   private queue: Queued[] = [];
   private flushing = false;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  private readonly sql: Sql;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.sql = sqlOf(dataSource);
+  }
 
   /**
    * Group commit: resolves once the event is written. Events that arrive while one INSERT is in
@@ -37,7 +42,7 @@ export class AuditRepository {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       try {
-        await this.dataSource.query(auditInsertSql(batch.length), auditValues(batch.map((q) => q.event)));
+        await this.sql(auditInsertSql(batch.length), auditValues(batch.map((q) => q.event)));
         for (const q of batch) q.resolve();
       } catch (error) {
         for (const q of batch) q.reject(error);

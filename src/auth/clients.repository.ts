@@ -1,18 +1,35 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, Repository } from 'typeorm';
+import { type Sql, sqlOf } from '../config/sql.js';
 import { OAuthClientEntity } from './oauth-client.entity.js';
 
 @Injectable()
 export class ClientsRepository {
   private readonly repo: Repository<OAuthClientEntity>;
 
+  private readonly sql: Sql;
+
   constructor(@InjectDataSource() dataSource: DataSource) {
     this.repo = dataSource.getRepository(OAuthClientEntity);
+    this.sql = sqlOf(dataSource);
   }
 
-  findById(id: string): Promise<OAuthClientEntity | null> {
-    return this.repo.findOneBy({ id });
+  /** On every token request: one plain parameterised query. */
+  async findById(id: string): Promise<OAuthClientEntity | null> {
+    const rows = await this.sql<{ id: string; name: string; secret_hash: string; scopes: string[]; disabled: boolean; created_at: Date; secret_rotated_at: Date | null }>(
+      'SELECT id, name, secret_hash, scopes, disabled, created_at, secret_rotated_at FROM oauth_clients WHERE id = $1', [id]);
+    const row = rows[0];
+    if (row === undefined) return null;
+    const client = new OAuthClientEntity();
+    client.id = row.id;
+    client.name = row.name;
+    client.secretHash = row.secret_hash;
+    client.scopes = row.scopes;
+    client.disabled = row.disabled;
+    client.createdAt = row.created_at;
+    client.secretRotatedAt = row.secret_rotated_at;
+    return client;
   }
 
   list(): Promise<OAuthClientEntity[]> {

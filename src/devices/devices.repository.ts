@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource, QueryFailedError } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { AuditEventEntity } from '../audit/audit-event.entity.js';
 import { AUDIT_COLUMNS, auditValues } from '../audit/audit.repository.js';
+import { type Sql, sqlOf } from '../config/sql.js';
 import { DeviceEntity } from './device.entity.js';
 
 export type InsertOutcome = 'OK' | 'ALREADY_ACTIVE' | 'NAME_TAKEN' | 'LIMIT_REACHED';
@@ -12,9 +13,8 @@ export interface FailureResult {
 }
 
 const uniqueViolation = (error: unknown): string | undefined => {
-  if (!(error instanceof QueryFailedError)) return undefined;
-  const driverError = error.driverError as { code?: string; constraint?: string };
-  return driverError.code === '23505' ? driverError.constraint : undefined;
+  const e = error as { code?: unknown; constraint?: unknown };
+  return e.code === '23505' && typeof e.constraint === 'string' ? e.constraint : undefined;
 };
 
 const SELECT_DEVICE = `SELECT id, client_id, user_id, device_type, device_name, sealed_secret, key_id, algorithm, digits, period, status,
@@ -69,37 +69,31 @@ function toEntity(row: DeviceRow): DeviceEntity {
  */
 @Injectable()
 export class DevicesRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  private readonly sql: Sql;
 
-  /** Rows of an INSERT/UPDATE/DELETE … RETURNING (DataSource.query would return [rows, count] for those). */
-  private async returning<T>(sql: string, parameters: unknown[]): Promise<T[]> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      return (await runner.query(sql, parameters, true)).records as T[];
-    } finally {
-      await runner.release();
-    }
+  constructor(@InjectDataSource() dataSource: DataSource) {
+    this.sql = sqlOf(dataSource);
   }
 
   async findForClient(clientId: string, userId: string, id: string): Promise<DeviceEntity | null> {
-    const rows: DeviceRow[] = await this.dataSource.query(`${SELECT_DEVICE} WHERE id = $1 AND client_id = $2 AND user_id = $3`, [id, clientId, userId]);
+    const rows = await this.sql<DeviceRow>(`${SELECT_DEVICE} WHERE id = $1 AND client_id = $2 AND user_id = $3`, [id, clientId, userId]);
     return rows[0] === undefined ? null : toEntity(rows[0]);
   }
 
   /** Whether the id exists for this client and user (to tell "already active" from "unknown"). */
   async existsForClient(clientId: string, userId: string, id: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query('SELECT 1 FROM devices WHERE id = $1 AND client_id = $2 AND user_id = $3', [id, clientId, userId]);
+    const rows = await this.sql('SELECT 1 FROM devices WHERE id = $1 AND client_id = $2 AND user_id = $3', [id, clientId, userId]);
     return rows.length > 0;
   }
 
   async listForUser(clientId: string, userId: string): Promise<DeviceEntity[]> {
-    const rows: DeviceRow[] = await this.dataSource.query(`${SELECT_DEVICE} WHERE client_id = $1 AND user_id = $2 ORDER BY created_at DESC, id`, [clientId, userId]);
+    const rows = await this.sql<DeviceRow>(`${SELECT_DEVICE} WHERE client_id = $1 AND user_id = $2 ORDER BY created_at DESC, id`, [clientId, userId]);
     return rows.map(toEntity);
   }
 
   /** How many active devices the user has, and whether one already has this name (ignoring case). */
   async activeSummary(clientId: string, userId: string, deviceName: string): Promise<{ count: number; nameTaken: boolean }> {
-    const [row] = await this.dataSource.query<Array<{ count: number; taken: boolean | null }>>(
+    const [row] = await this.sql<{ count: number; taken: boolean | null }>(
       `SELECT count(*)::int AS count, bool_or(lower(device_name) = lower($3)) AS taken
          FROM devices WHERE client_id = $1 AND user_id = $2 AND status = 'ACTIVE'`,
       [clientId, userId, deviceName],
@@ -116,7 +110,7 @@ export class DevicesRepository {
     const d = device;
     const auditParams = AUDIT_COLUMNS.map((_, i) => `$${19 + i}`).join(', ');
     try {
-      const rows = await this.returning<{ id: string }>(
+      const rows = await this.sql<{ id: string }>(
         `WITH slot AS (
            INSERT INTO user_device_counts AS c (client_id, user_id, active) VALUES ($2, $3, 1)
            ON CONFLICT (client_id, user_id) DO UPDATE SET active = c.active + 1 WHERE c.active < $18
@@ -146,7 +140,7 @@ export class DevicesRepository {
 
   async rename(clientId: string, userId: string, id: string, deviceName: string): Promise<'OK' | 'NOT_FOUND' | 'NAME_TAKEN'> {
     try {
-      const rows = await this.returning('UPDATE devices SET device_name = $4 WHERE id = $1 AND client_id = $2 AND user_id = $3 RETURNING id', [id, clientId, userId, deviceName]);
+      const rows = await this.sql('UPDATE devices SET device_name = $4 WHERE id = $1 AND client_id = $2 AND user_id = $3 RETURNING id', [id, clientId, userId, deviceName]);
       return rows.length > 0 ? 'OK' : 'NOT_FOUND';
     } catch (error) {
       if (uniqueViolation(error) === 'devices_active_name_uq') return 'NAME_TAKEN';
@@ -156,7 +150,7 @@ export class DevicesRepository {
 
   /** Deletes the device and gives its slot back, in one statement. */
   async delete(clientId: string, userId: string, id: string): Promise<boolean> {
-    const rows = await this.returning(
+    const rows = await this.sql(
       `WITH gone AS (DELETE FROM devices WHERE id = $1 AND client_id = $2 AND user_id = $3 RETURNING client_id, user_id)
        UPDATE user_device_counts c SET active = c.active - 1 FROM gone WHERE c.client_id = gone.client_id AND c.user_id = gone.user_id
        RETURNING 1`,
@@ -167,21 +161,28 @@ export class DevicesRepository {
 
   /**
    * Accepts a time step at most once: the update succeeds only when the step is later than the last
-   * accepted one and the device is not locked, so two concurrent requests with one code cannot both pass.
+   * accepted one and the device is not locked, so two concurrent requests with one code cannot both
+   * pass. The OTP_VERIFIED event is written by the same statement, only when the update happened.
    */
-  async consumeStep(id: string, step: number, now: Date): Promise<boolean> {
-    const rows = await this.returning(
-      `UPDATE devices SET last_used_step = $2, last_used_at = $3, failure_count = 0, locked_until = NULL
-        WHERE id = $1 AND (last_used_step IS NULL OR last_used_step < $2) AND (locked_until IS NULL OR locked_until <= $3)
-        RETURNING id`,
-      [id, step, now],
+  async consumeStep(id: string, step: number, now: Date, event: AuditEventEntity): Promise<boolean> {
+    const auditParams = AUDIT_COLUMNS.map((_, i) => `$${4 + i}`).join(', ');
+    const rows = await this.sql(
+      `WITH used AS (
+         UPDATE devices SET last_used_step = $2, last_used_at = $3, failure_count = 0, locked_until = NULL
+          WHERE id = $1 AND (last_used_step IS NULL OR last_used_step < $2) AND (locked_until IS NULL OR locked_until <= $3)
+          RETURNING id
+       ), audit AS (
+         INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) SELECT ${auditParams} FROM used
+       )
+       SELECT id FROM used`,
+      [id, step, now, ...auditValues([event])],
     );
     return rows.length > 0;
   }
 
   /** Counts a failure atomically; at the threshold the device locks and the count starts again. */
   async recordFailure(id: string, threshold: number, lockSeconds: number, now: Date): Promise<FailureResult | undefined> {
-    const rows = await this.returning<{ failure_count: number; locked_until: Date | null }>(
+    const rows = await this.sql<{ failure_count: number; locked_until: Date | null }>(
       `UPDATE devices SET
           failure_count = CASE WHEN failure_count + 1 >= $2 THEN 0 ELSE failure_count + 1 END,
           locked_until = CASE WHEN failure_count + 1 >= $2 THEN $4::timestamptz + make_interval(secs => $3) ELSE locked_until END

@@ -53,10 +53,8 @@ export class VerificationService {
   private async tryAccept(caller: Caller, device: DeviceEntity, otp: string, now: Date): Promise<boolean> {
     const step = this.secrets.match(caller.clientId, device.id, device.sealedSecret, device, otp, now);
     if (step === undefined) return false;
-    if (await this.devices.consumeStep(device.id, step, now)) {
-      await this.audit.record({ type: 'OTP_VERIFIED', caller, userId: device.userId, deviceId: device.id });
-      return true;
-    }
+    const verified = this.audit.prepare({ type: 'OTP_VERIFIED', caller, userId: device.userId, deviceId: device.id });
+    if (await this.devices.consumeStep(device.id, step, now, verified)) return true;
     // RFC 6238 §5.2: a code whose step was already accepted is refused, and answers like a wrong one.
     this.logger.warn({ reqId: caller.requestId, clientId: caller.clientId, deviceId: device.id }, 'OTP replay refused');
     await this.audit.record({ type: 'REPLAY_REFUSED', caller, userId: device.userId, deviceId: device.id });

@@ -109,7 +109,8 @@ export class RedisPendingStore extends PendingStore {
       // Commands issued while disconnected fail at once instead of queueing and running later
       // (a "ghost write" after the caller already got a 503).
       disableOfflineQueue: true,
-      commandOptions: { timeout: this.options.timeoutMs },
+      // No per-command timeout here: it would only cover commands not yet written (and costs an
+      // AbortSignal per command); run() puts one deadline on every call instead.
       socket: {
         connectTimeout: this.options.timeoutMs,
         // Reconnect on every cause, forever, with a short capped back-off: the service must
