@@ -6,6 +6,7 @@ import { APP_CONFIG, type AppConfig, UUID_V4 } from '../config/config.js';
 import { PendingStore } from '../pending/pending.store.js';
 import { secretMatches } from './client-secret.js';
 import { ClientsRepository } from './clients.repository.js';
+import type { OAuthClientEntity } from './oauth-client.entity.js';
 import { OAuthError } from './oauth.errors.js';
 import { TokenSigner } from './token-signer.js';
 
@@ -29,11 +30,17 @@ interface Credentials {
 }
 
 const REALM = 'totp-device-registration';
+// Client rows are read at most once a second per client and replica: a disabled client or a
+// rotated secret takes effect everywhere within that second.
+const CLIENT_CACHE_MS = 1000;
+const CLIENT_CACHE_SIZE = 10_000;
 const BASIC_CHALLENGE = { 'www-authenticate': `Basic realm="${REALM}"` };
 
 /** RFC 6749 §4.4 client credentials grant with §2.3.1 client authentication. */
 @Injectable()
 export class TokenService {
+  private readonly clientCache = new Map<string, { client: OAuthClientEntity | null; until: number }>();
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -68,7 +75,7 @@ export class TokenService {
         'retry-after': String(Math.max(1, Math.ceil(failures.resetInMs / 1000))),
       });
     }
-    const client = UUID_V4.test(credentials.clientId) ? await this.clients.findById(credentials.clientId.toLowerCase()) : null;
+    const client = UUID_V4.test(credentials.clientId) ? await this.findClient(credentials.clientId.toLowerCase()) : null;
     // Compare against a dummy hash for unknown clients too, so timing does not reveal which ids exist.
     const matches = secretMatches(credentials.clientSecret, client?.secretHash ?? '0'.repeat(64)) && client !== null;
     if (!matches || client === null) {
@@ -77,6 +84,15 @@ export class TokenService {
       throw new OAuthError('invalid_client', 'Client authentication failed', challenge);
     }
     if (failures.count > 0) await this.throttleStep(() => this.store.reset(counter), undefined);
+    return client;
+  }
+
+  private async findClient(id: string): Promise<OAuthClientEntity | null> {
+    const cached = this.clientCache.get(id);
+    if (cached !== undefined && cached.until > Date.now()) return cached.client;
+    const client = await this.clients.findById(id);
+    if (this.clientCache.size >= CLIENT_CACHE_SIZE) this.clientCache.delete(this.clientCache.keys().next().value!);
+    this.clientCache.set(id, { client, until: Date.now() + CLIENT_CACHE_MS });
     return client;
   }
 

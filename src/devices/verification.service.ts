@@ -10,11 +10,17 @@ import { deviceLocked, deviceNotFound, invalidOtp, noActiveDevice } from './devi
 import { DevicesRepository } from './devices.repository.js';
 import type { OtpAcceptedDto } from './dto/device-responses.dto.js';
 
+/** What never changes for a device: enough to check a code before touching the database. */
+type VerificationKey = Pick<DeviceEntity, 'userId' | 'sealedSecret' | 'algorithm' | 'digits' | 'period'>;
+const KEY_CACHE_SIZE = 50_000;
+
 const accepted = (deviceId: string): OtpAcceptedDto => ({ status: 'SUCCESS', message: 'OTP has been validated successfully', deviceId });
 
 /** API.md §6: the login step, with replay refusal and lockout kept in Postgres (shared by replicas). */
 @Injectable()
 export class VerificationService {
+  private readonly keys = new Map<string, VerificationKey>();
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -24,8 +30,19 @@ export class VerificationService {
   ) {}
 
   async verifyDevice(caller: Caller, userId: string, deviceId: string, otp: string): Promise<OtpAcceptedDto> {
+    // Fast path: with the device's (sealed) secret already known, a right code costs one statement,
+    // the conditional UPDATE, which itself refuses a deleted, locked or replayed device. Anything
+    // else takes the full path below, which reads the device and tells those cases apart.
+    const key = this.keys.get(`${caller.clientId}:${userId}:${deviceId}`);
+    if (key !== undefined) {
+      const now = new Date();
+      const step = this.secrets.match(caller.clientId, deviceId, key.sealedSecret, key, otp, now);
+      const verified = this.audit.prepare({ type: 'OTP_VERIFIED', caller, userId, deviceId });
+      if (step !== undefined && (await this.devices.consumeStep(deviceId, step, now, verified))) return accepted(deviceId);
+    }
     const device = await this.devices.findForClient(caller.clientId, userId, deviceId);
     if (device === null) throw deviceNotFound();
+    this.remember(caller.clientId, device);
     const now = new Date();
     if (isLocked(device, now)) throw deviceLocked(device.lockedUntil!);
     if (await this.tryAccept(caller, device, otp, now)) return accepted(device.id);
@@ -47,6 +64,12 @@ export class VerificationService {
     const locks = await Promise.all(unlocked.map((d) => this.fail(caller, d, now)));
     if (locks.every((l) => l !== undefined) && locks.length === all.length) throw deviceLocked(locks[0]);
     throw invalidOtp();
+  }
+
+  private remember(clientId: string, device: DeviceEntity): void {
+    if (this.keys.size >= KEY_CACHE_SIZE) this.keys.delete(this.keys.keys().next().value!);
+    const { userId, sealedSecret, algorithm, digits, period } = device;
+    this.keys.set(`${clientId}:${userId}:${device.id}`, { userId, sealedSecret, algorithm, digits, period });
   }
 
   /** true when the code matches a step later than the last accepted one, which it then consumes. */
