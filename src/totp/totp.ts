@@ -60,17 +60,20 @@ export function registrationUri(issuer: string, account: string, secret: Uint8Ar
 
 const otplibAlgorithm = (a: HashAlgorithm) => (a === 'SHA1' ? 'sha1' : a === 'SHA256' ? 'sha256' : 'sha512');
 
+/** otplib's options for a secret under a policy at a time. */
+const options = (secret: Uint8Array, policy: TotpPolicy, epochSeconds: number) => ({
+  secret,
+  crypto,
+  guardrails,
+  algorithm: otplibAlgorithm(policy.algorithm),
+  digits: policy.digits,
+  period: policy.period,
+  epoch: epochSeconds,
+});
+
 /** The code for a given time (seconds since the epoch). */
 export function totpAt(secret: Uint8Array, policy: TotpPolicy, epochSeconds: number): string {
-  return generateSync({
-    secret,
-    crypto,
-    guardrails,
-    algorithm: otplibAlgorithm(policy.algorithm),
-    digits: policy.digits,
-    period: policy.period,
-    epoch: epochSeconds,
-  });
+  return generateSync(options(secret, policy, epochSeconds));
 }
 
 /**
@@ -85,17 +88,7 @@ export function matchTotp(
   epochSeconds: number,
 ): number | undefined {
   if (token.length !== policy.digits || !/^\d+$/.test(token)) return undefined;
-  const result = verifySync({
-    secret,
-    token,
-    crypto,
-    guardrails,
-    algorithm: otplibAlgorithm(policy.algorithm),
-    digits: policy.digits,
-    period: policy.period,
-    epoch: epochSeconds,
-    epochTolerance: window * policy.period,
-  });
+  const result = verifySync({ ...options(secret, policy, epochSeconds), token, epochTolerance: window * policy.period });
   return result.valid && 'timeStep' in result ? result.timeStep : undefined;
 }
 

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsDefined, IsOptional, IsString, Length, Matches } from 'class-validator';
@@ -6,18 +7,24 @@ const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'stri
 // Printable: no control, format, surrogate or unassigned code points (Unicode category C).
 const PRINTABLE = /^[^\p{C}]+$/u;
 
+/** A device name: trimmed, 1-64 printable characters. */
+const DeviceName = (example: string, description?: string) =>
+  applyDecorators(
+    ApiProperty({ example, minLength: 1, maxLength: 64, description }),
+    Transform(trim),
+    IsDefined(),
+    IsString(),
+    Length(1, 64),
+    Matches(PRINTABLE, { message: 'deviceName must contain printable characters only' }),
+  );
+
 export class CreateDeviceDto {
   @ApiProperty({ example: 'TOTP', description: 'Only TOTP for now (400 UNSUPPORTED_DEVICE_TYPE otherwise)' })
   @IsDefined()
   @IsString()
   deviceType: string;
 
-  @ApiProperty({ example: 'My phone', minLength: 1, maxLength: 64, description: 'Trimmed; unique (ignoring case) among the user\'s active devices' })
-  @Transform(trim)
-  @IsDefined()
-  @IsString()
-  @Length(1, 64)
-  @Matches(PRINTABLE, { message: 'deviceName must contain printable characters only' })
+  @DeviceName('My phone', 'Trimmed; unique (ignoring case) among the user\'s active devices')
   deviceName: string;
 
   @ApiPropertyOptional({ example: 'ada@example.com', maxLength: 128, description: 'Label in the authenticator app; defaults to userId' })
@@ -30,12 +37,7 @@ export class CreateDeviceDto {
 }
 
 export class RenameDeviceDto {
-  @ApiProperty({ example: 'Work phone', minLength: 1, maxLength: 64 })
-  @Transform(trim)
-  @IsDefined()
-  @IsString()
-  @Length(1, 64)
-  @Matches(PRINTABLE, { message: 'deviceName must contain printable characters only' })
+  @DeviceName('Work phone')
   deviceName: string;
 }
 
