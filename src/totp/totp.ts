@@ -58,7 +58,7 @@ export function registrationUri(issuer: string, account: string, secret: Uint8Ar
   return `otpauth://totp/${label}?${query}`;
 }
 
-const otplibAlgorithm = (a: HashAlgorithm) => (a === 'SHA1' ? 'sha1' : a === 'SHA256' ? 'sha256' : 'sha512');
+const otplibAlgorithm = (a: HashAlgorithm): 'sha1' | 'sha256' | 'sha512' => (a === 'SHA1' ? 'sha1' : a === 'SHA256' ? 'sha256' : 'sha512');
 
 /** otplib's options for a secret under a policy at a time. */
 const options = (secret: Uint8Array, policy: TotpPolicy, epochSeconds: number) => ({
