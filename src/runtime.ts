@@ -48,7 +48,7 @@ export async function prepareRuntime(config: AppConfig, logger: Logger = createL
 }
 
 export async function migrate(config: AppConfig, databaseUrl: string, logger: Logger): Promise<void> {
-  const dataSource = createDataSource(config, databaseUrl);
+  const dataSource = createDataSource(config, databaseUrl, logger, 'migrations');
   await dataSource.initialize();
   try {
     const applied = await runMigrations(dataSource);

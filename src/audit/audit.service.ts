@@ -51,7 +51,7 @@ export class AuditService implements OnApplicationBootstrap, OnApplicationShutdo
 
   async list(caller: Caller, userId: string, page: PageQueryDto): Promise<AuditEventsPageDto> {
     const limit = page.limit ?? DEFAULT_PAGE_SIZE;
-    const before = decodeCursor(page.cursor, (v) => /^\d{1,19}$/.test(v));
+    const before = decodeCursor(page.cursor, (v) => /^\d{1,19}$/.test(v) && BigInt(v) <= 9_223_372_036_854_775_807n);
     const rows = await this.events.listForUser(caller.clientId, userId, limit + 1, before);
     const pageRows = rows.slice(0, limit);
     const last = pageRows.at(-1);
@@ -75,10 +75,8 @@ export class AuditService implements OnApplicationBootstrap, OnApplicationShutdo
 
   async sweepExpiries(): Promise<void> {
     try {
-      await this.events.exclusively(EXPIRY_SWEEP_LOCK, async () => {
-        const count = await this.events.recordExpiries(48);
-        if (count > 0) this.logger.info({ count }, 'expired registrations recorded');
-      });
+      const count = await this.events.recordExpiries(EXPIRY_SWEEP_LOCK, 48);
+      if (count !== undefined && count > 0) this.logger.info({ count }, 'expired registrations recorded');
     } catch (error) {
       this.logger.warn({ err: error }, 'expiry sweep failed; it runs again shortly');
     }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { BearerGuard } from './bearer.guard.js';
+import { ClientDirectory } from './client-directory.js';
 import { ClientsRepository } from './clients.repository.js';
 import { ClientsService } from './clients.service.js';
 import { SigningKeysRepository } from './signing-keys.repository.js';
@@ -10,7 +11,7 @@ import { TokenService } from './token.service.js';
 
 @Module({
   controllers: [TokenController],
-  providers: [ClientsRepository, ClientsService, SigningKeysRepository, TokenSigner, TokenService, { provide: APP_GUARD, useClass: BearerGuard }],
+  providers: [ClientDirectory, ClientsRepository, ClientsService, SigningKeysRepository, TokenSigner, TokenService, { provide: APP_GUARD, useClass: BearerGuard }],
   exports: [ClientsService, TokenSigner],
 })
 export class AuthModule {}

@@ -2,6 +2,7 @@ import { type CanActivate, createParamDecorator, type ExecutionContext, Injectab
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error.js';
+import { ClientDirectory } from './client-directory.js';
 import { PUBLIC_ROUTE, REQUIRED_SCOPE, type Scope } from './scopes.js';
 import { InvalidTokenError, TokenSigner } from './token-signer.js';
 
@@ -27,6 +28,7 @@ export class BearerGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly signer: TokenSigner,
+    private readonly directory: ClientDirectory,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -49,6 +51,9 @@ export class BearerGuard implements CanActivate {
       if (error instanceof InvalidTokenError) throw invalidToken(error.message);
       throw error;
     }
+    // Tokens of a client disabled since they were issued stop working too (within a second).
+    const client = await this.directory.find(claims.sub);
+    if (client === null || client.disabled) throw invalidToken('The client of this access token is disabled');
     const scopes = claims.scope.split(' ');
     // A route that forgot its scope is refused rather than open.
     if (required === undefined || !scopes.includes(required)) {

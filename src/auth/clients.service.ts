@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { hashClientSecret, newClientSecret } from './client-secret.js';
+import { hashClientSecret, newClientSecret, secretMatches } from './client-secret.js';
 import { ClientsRepository } from './clients.repository.js';
 import { OAuthClientEntity } from './oauth-client.entity.js';
 import { isScope, SCOPES, type Scope } from './scopes.js';
@@ -51,12 +51,18 @@ export class ClientsService {
     return { clientId: entity.id, clientSecret: secret };
   }
 
-  async list(): Promise<ClientSummary[]> {
-    return (await this.clients.list()).map(toSummary);
+  /** The embedded mode's demo client, with exactly these credentials (DEMO_CLIENT_ID / DEMO_CLIENT_SECRET). */
+  async ensure(name: string, scopes: string, credentials: ClientCredentials): Promise<void> {
+    const existing = await this.clients.findById(credentials.clientId);
+    if (existing === null) {
+      await this.create(name, scopes, credentials);
+    } else if (!secretMatches(credentials.clientSecret, existing.secretHash)) {
+      await this.clients.setSecretHash(credentials.clientId, hashClientSecret(credentials.clientSecret));
+    }
   }
 
-  async exists(clientId: string): Promise<boolean> {
-    return (await this.clients.findById(clientId)) !== null;
+  async list(): Promise<ClientSummary[]> {
+    return (await this.clients.list()).map(toSummary);
   }
 
   async disable(clientId: string): Promise<void> {

@@ -5,8 +5,7 @@ import { LOGGER } from '../common/logger.js';
 import { APP_CONFIG, type AppConfig, UUID_V4 } from '../config/config.js';
 import { PendingStore } from '../pending/pending.store.js';
 import { secretMatches } from './client-secret.js';
-import { ClientsRepository } from './clients.repository.js';
-import type { OAuthClientEntity } from './oauth-client.entity.js';
+import { ClientDirectory } from './client-directory.js';
 import { OAuthError } from './oauth.errors.js';
 import { TokenSigner } from './token-signer.js';
 
@@ -30,21 +29,16 @@ interface Credentials {
 }
 
 const REALM = 'totp-device-registration';
-// Client rows are read at most once a second per client and replica: a disabled client or a
-// rotated secret takes effect everywhere within that second.
-const CLIENT_CACHE_MS = 1000;
-const CLIENT_CACHE_SIZE = 10_000;
+
 const BASIC_CHALLENGE = { 'www-authenticate': `Basic realm="${REALM}"` };
 
 /** RFC 6749 §4.4 client credentials grant with §2.3.1 client authentication. */
 @Injectable()
 export class TokenService {
-  private readonly clientCache = new Map<string, { client: OAuthClientEntity | null; until: number }>();
-
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-    private readonly clients: ClientsRepository,
+    private readonly directory: ClientDirectory,
     private readonly signer: TokenSigner,
     private readonly store: PendingStore,
   ) {}
@@ -68,14 +62,17 @@ export class TokenService {
 
   private async authenticate(credentials: Credentials, ip: string, challenge: Record<string, string>) {
     const limits = this.config.limits;
-    const counter = `client-auth:${credentials.clientId.slice(0, 64)}:${ip}`;
+    // Keyed as the lookup is (lower case), so spelling variants of one id share a count. Parallel
+    // guesses can each pass the check before any failure is counted; with 256-bit secrets this
+    // throttle is defence in depth, and an extra Redis write on every success would cost more.
+    const counter = `client-auth:${credentials.clientId.slice(0, 64).toLowerCase()}:${ip}`;
     const failures = await this.throttleStep(() => this.store.peek(counter), { count: 0, resetInMs: 0 });
     if (failures.count >= limits.clientAuthMaxFailures) {
       throw new OAuthError('too_many_requests', 'Too many failed client authentications; retry later', {
         'retry-after': String(Math.max(1, Math.ceil(failures.resetInMs / 1000))),
       });
     }
-    const client = UUID_V4.test(credentials.clientId) ? await this.findClient(credentials.clientId.toLowerCase()) : null;
+    const client = UUID_V4.test(credentials.clientId) ? await this.directory.find(credentials.clientId.toLowerCase()) : null;
     // Compare against a dummy hash for unknown clients too, so timing does not reveal which ids exist.
     const matches = secretMatches(credentials.clientSecret, client?.secretHash ?? '0'.repeat(64)) && client !== null;
     if (!matches || client === null) {
@@ -84,15 +81,6 @@ export class TokenService {
       throw new OAuthError('invalid_client', 'Client authentication failed', challenge);
     }
     if (failures.count > 0) await this.throttleStep(() => this.store.reset(counter), undefined);
-    return client;
-  }
-
-  private async findClient(id: string): Promise<OAuthClientEntity | null> {
-    const cached = this.clientCache.get(id);
-    if (cached !== undefined && cached.until > Date.now()) return cached.client;
-    const client = await this.clients.findById(id);
-    if (this.clientCache.size >= CLIENT_CACHE_SIZE) this.clientCache.delete(this.clientCache.keys().next().value!);
-    this.clientCache.set(id, { client, until: Date.now() + CLIENT_CACHE_MS });
     return client;
   }
 

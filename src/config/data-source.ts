@@ -13,7 +13,11 @@ export const ENTITIES = [OAuthClientEntity, SigningKeyEntity, DeviceEntity, Audi
 export const MIGRATIONS = [CreateClients1763900000000, CreateDevices1763900100000, UserDeviceCounts1763900200000];
 
 /** The one description of the database, used by the service, the CLI and the tests. */
-export function dataSourceOptions(config: AppConfig, databaseUrl: string, logger?: Logger): DataSourceOptions {
+export function dataSourceOptions(config: AppConfig, databaseUrl: string, logger?: Logger, purpose: 'service' | 'migrations' = 'service'): DataSourceOptions {
+  // The server gives up on a statement before the client does, so a request that answered 503
+  // has not half-happened (a slow insert committing after the caller was told it failed).
+  const timeouts =
+    purpose === 'service' ? { statement_timeout: config.dependencyTimeoutMs, query_timeout: config.dependencyTimeoutMs + 500 } : { statement_timeout: 0 };
   return {
     type: 'postgres',
     // Idle pooled connections emit errors when Postgres restarts; handled here, they never crash
@@ -31,7 +35,7 @@ export function dataSourceOptions(config: AppConfig, databaseUrl: string, logger
       max: config.dbPoolSize,
       // Bounded waits: an outage must answer 503 quickly, never hang a request.
       connectionTimeoutMillis: config.dependencyTimeoutMs,
-      query_timeout: config.dependencyTimeoutMs * 2,
+      ...timeouts,
       idleTimeoutMillis: 30_000,
       application_name: 'totp-device-registration',
     },
@@ -58,6 +62,6 @@ export async function runMigrations(dataSource: DataSource): Promise<string[]> {
   }
 }
 
-export function createDataSource(config: AppConfig, databaseUrl: string, logger?: Logger): DataSource {
-  return new DataSource(dataSourceOptions(config, databaseUrl, logger));
+export function createDataSource(config: AppConfig, databaseUrl: string, logger?: Logger, purpose: 'service' | 'migrations' = 'service'): DataSource {
+  return new DataSource(dataSourceOptions(config, databaseUrl, logger, purpose));
 }

@@ -85,9 +85,9 @@ export class DevicesController {
   @Delete(':deviceId')
   @HttpCode(204)
   @ApiScope('devices:write')
-  @ApiOperation({ summary: 'Delete a device or pending registration; it stops verifying at once' })
+  @ApiOperation({ summary: 'Delete a device or pending registration; it stops verifying at once', description: 'A pending registration being activated at that moment answers 409 ACTIVATION_IN_PROGRESS: retry.' })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors('DEVICE_NOT_FOUND')
+  @ApiErrors('DEVICE_NOT_FOUND', 'ACTIVATION_IN_PROGRESS')
   delete(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Param('deviceId', new UuidPipe('deviceId')) deviceId: string): Promise<void> {
     return this.devices.delete(caller, userId, deviceId);
   }

@@ -151,9 +151,9 @@ export class DevicesRepository {
   /** Deletes the device and gives its slot back, in one statement. */
   async delete(clientId: string, userId: string, id: string): Promise<boolean> {
     const rows = await this.sql(
-      `WITH gone AS (DELETE FROM devices WHERE id = $1 AND client_id = $2 AND user_id = $3 RETURNING client_id, user_id)
-       UPDATE user_device_counts c SET active = c.active - 1 FROM gone WHERE c.client_id = gone.client_id AND c.user_id = gone.user_id
-       RETURNING 1`,
+      `WITH gone AS (DELETE FROM devices WHERE id = $1 AND client_id = $2 AND user_id = $3 RETURNING client_id, user_id),
+       slot AS (UPDATE user_device_counts c SET active = GREATEST(c.active - 1, 0) FROM gone WHERE c.client_id = gone.client_id AND c.user_id = gone.user_id)
+       SELECT 1 FROM gone`,
       [id, clientId, userId],
     );
     return rows.length > 0;

@@ -4,7 +4,7 @@ import type { Caller } from '../common/caller.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, type PageQueryDto } from '../common/pagination.js';
 import { type PendingRegistration, PendingStore } from '../pending/pending.store.js';
 import type { DeviceEntity } from './device.entity.js';
-import { deviceNameTaken, deviceNotFound } from './device.errors.js';
+import { activationInProgress, deviceNameTaken, deviceNotFound } from './device.errors.js';
 import { DevicesRepository } from './devices.repository.js';
 import type { DeviceDto, DeviceEnvelopeDto, DeviceListDto } from './dto/device-responses.dto.js';
 
@@ -60,10 +60,15 @@ export class DevicesService {
   async delete(caller: Caller, userId: string, deviceId: string): Promise<void> {
     if (await this.devices.delete(caller.clientId, userId, deviceId)) {
       await this.audit.record({ type: 'DEVICE_DELETED', caller, userId, deviceId });
+      // A registration left behind by the activation must not bring the device back.
+      await this.store.remove(caller.clientId, deviceId, { evenIfClaimed: true }).catch(() => undefined);
       return;
     }
     const pending = await this.store.get(caller.clientId, deviceId);
-    if (pending === undefined || pending.userId !== userId || !(await this.store.remove(caller.clientId, deviceId))) throw deviceNotFound();
+    if (pending === undefined || pending.userId !== userId) throw deviceNotFound();
+    const outcome = await this.store.remove(caller.clientId, deviceId);
+    if (outcome === 'BUSY') throw activationInProgress();
+    if (outcome === 'NOT_FOUND') throw deviceNotFound();
     await this.audit.record({ type: 'REGISTRATION_DELETED', caller, userId, deviceId });
   }
 }

@@ -76,7 +76,7 @@ export class RegistrationService {
       await this.audit.record({ type: 'REGISTRATION_CREATED', caller, userId, deviceId: authId, detail: { deviceName: dto.deviceName, expiresAt } });
     } catch (error) {
       // No registration without its audit event: undo, then report the outage.
-      await this.store.remove(caller.clientId, authId).catch(() => undefined);
+      await this.store.remove(caller.clientId, authId, { evenIfClaimed: true }).catch(() => undefined);
       throw error;
     }
     return {
@@ -93,6 +93,8 @@ export class RegistrationService {
   async qrCode(caller: Caller, userId: string, authId: string, accept: string | undefined): Promise<StreamableFile> {
     const registration = await this.store.get(caller.clientId, authId);
     if (registration === undefined || registration.userId !== userId) throw registrationNotFound();
+    // A registration left behind by an activation whose clean-up failed never shows its secret again.
+    if (await this.devices.existsForClient(caller.clientId, userId, authId)) throw registrationNotFound();
     const secret = this.secrets.open(caller.clientId, authId, registration.sealedSecret);
     const uri = registrationUri(this.config.totp.issuer, registration.accountName, secret, registration);
     const options = { errorCorrectionLevel: 'M' as const, margin: 2 };
@@ -136,7 +138,7 @@ export class RegistrationService {
       throw deviceLimitReached(`A user may have at most ${this.config.limits.maxActivePerUser} active devices`);
     }
     try {
-      await this.store.remove(caller.clientId, authId);
+      await this.store.remove(caller.clientId, authId, { evenIfClaimed: true });
     } catch (error) {
       // The device is safely in Postgres; the leftover registration expires by itself and is
       // hidden from listings (the device shadows it), and activating it again answers 409.

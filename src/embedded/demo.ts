@@ -11,7 +11,7 @@ import type { EmbeddedState } from './embedded-database.js';
 export async function announceEmbeddedMode(app: INestApplication, embedded: { state: EmbeddedState; databaseDir: string }, config: AppConfig): Promise<void> {
   const clients = app.get(ClientsService);
   const { demoClientId: id, demoClientSecret: secret } = embedded.state;
-  if (!(await clients.exists(id))) await clients.create('Demo client (embedded mode)', SCOPES.join(' '), { clientId: id, clientSecret: secret });
+  await clients.ensure('Demo client (embedded mode)', SCOPES.join(' '), { clientId: id, clientSecret: secret });
   const base = config.publicUrl;
   const line = '='.repeat(78);
   process.stdout.write(

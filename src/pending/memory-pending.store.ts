@@ -1,4 +1,4 @@
-import { type ClaimOutcome, type CreateOutcome, type FailureOutcome, type PendingRegistration, PendingStore, type WindowCount } from './pending.store.js';
+import { type ClaimOutcome, type CreateOutcome, type FailureOutcome, type PendingRegistration, PendingStore, type RemoveOutcome, type WindowCount } from './pending.store.js';
 
 interface Entry {
   registration: PendingRegistration;
@@ -94,10 +94,12 @@ export class MemoryPendingStore extends PendingStore {
     return Promise.resolve(entry !== undefined);
   }
 
-  override remove(clientId: string, authId: string): Promise<boolean> {
-    const existed = this.live(clientId, authId) !== undefined;
+  override remove(clientId: string, authId: string, options: { evenIfClaimed?: boolean } = {}): Promise<RemoveOutcome> {
+    const entry = this.live(clientId, authId);
+    if (entry === undefined) return Promise.resolve('NOT_FOUND');
+    if (options.evenIfClaimed !== true && entry.lockedUntil > this.now()) return Promise.resolve('BUSY');
     this.registrations.delete(this.key(clientId, authId));
-    return Promise.resolve(existed);
+    return Promise.resolve('REMOVED');
   }
 
   override hit(counter: string, windowMs: number): Promise<WindowCount> {

@@ -21,6 +21,7 @@ export type ClaimOutcome =
   | { status: 'OK'; registration: PendingRegistration; failures: number }
   | { status: 'NOT_FOUND' }
   | { status: 'BUSY' };
+export type RemoveOutcome = 'REMOVED' | 'NOT_FOUND' | 'BUSY';
 export type FailureOutcome = { status: 'REMAINING'; remaining: number } | { status: 'EXHAUSTED' } | { status: 'NOT_FOUND' };
 
 export interface WindowCount {
@@ -52,8 +53,12 @@ export abstract class PendingStore {
   abstract release(clientId: string, authId: string): Promise<void>;
   /** Renames a pending registration; false when it does not exist. */
   abstract rename(clientId: string, authId: string, deviceName: string): Promise<boolean>;
-  /** Deletes a registration; false when it did not exist. */
-  abstract remove(clientId: string, authId: string): Promise<boolean>;
+  /**
+   * Deletes a registration. Refused (BUSY) while an activation holds it, so a delete cannot race an
+   * activation into an active device nobody wanted; `evenIfClaimed` is for the activation itself
+   * and for cleaning up after an active device.
+   */
+  abstract remove(clientId: string, authId: string, options?: { evenIfClaimed?: boolean }): Promise<RemoveOutcome>;
   /** Counts one event in a fixed window that starts with the first event. */
   abstract hit(counter: string, windowMs: number): Promise<WindowCount>;
   abstract peek(counter: string): Promise<WindowCount>;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createClient, ErrorReply, type RedisClientType } from 'redis';
 import { DependencyUnavailableError } from '../common/domain-error.js';
-import { type ClaimOutcome, type CreateOutcome, type FailureOutcome, type PendingRegistration, PendingStore, type WindowCount } from './pending.store.js';
+import { type ClaimOutcome, type CreateOutcome, type FailureOutcome, type PendingRegistration, PendingStore, type RemoveOutcome, type WindowCount } from './pending.store.js';
 
 interface Script {
   source: string;
@@ -55,12 +55,15 @@ const RELEASE = script(`
 if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'lockedUntil', 0) end
 return 1`);
 
-// KEYS: registration, user index, client index. ARGV: authId.
+// KEYS: registration, user index, client index. ARGV: authId, now, evenIfClaimed (0/1).
 const REMOVE = script(`
-local n = redis.call('DEL', KEYS[1])
+local lock = redis.call('HGET', KEYS[1], 'lockedUntil')
+if not lock then return 0 end
+if ARGV[3] == '0' and tonumber(lock) > tonumber(ARGV[2]) then return -1 end
+redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
-return n`);
+return 1`);
 
 const HIT = script(`
 local n = redis.call('INCR', KEYS[1])
@@ -73,7 +76,7 @@ local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 return {n, redis.call('PTTL', KEYS[1])}`);
 
 // Replies that mean "Redis can't serve now" rather than "our command is wrong".
-const OUTAGE_REPLIES = /^(LOADING|BUSY|MASTERDOWN|READONLY|MISCONF|TRYAGAIN|CLUSTERDOWN|NOREPLICAS)/;
+const OUTAGE_REPLIES = /^(LOADING|BUSY|MASTERDOWN|READONLY|MISCONF|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|OOM)/;
 
 function decode(data: string, name: unknown): PendingRegistration {
   const registration = JSON.parse(data) as PendingRegistration;
@@ -260,11 +263,12 @@ export class RedisPendingStore extends PendingStore {
     });
   }
 
-  override remove(clientId: string, authId: string): Promise<boolean> {
+  override remove(clientId: string, authId: string, options: { evenIfClaimed?: boolean } = {}): Promise<RemoveOutcome> {
     return this.run(async () => {
       const registration = await this.get(clientId, authId);
-      if (registration === undefined) return false;
-      return (await this.eval<number>(REMOVE, this.registrationKeys(registration), [authId])) > 0;
+      if (registration === undefined) return 'NOT_FOUND';
+      const result = await this.eval<number>(REMOVE, this.registrationKeys(registration), [authId, Date.now(), options.evenIfClaimed === true ? 1 : 0]);
+      return result === 1 ? 'REMOVED' : result === -1 ? 'BUSY' : 'NOT_FOUND';
     });
   }
 

@@ -58,8 +58,16 @@ describe('embedded mode (npm start with no configuration)', () => {
     assert.equal(activated.status, 200);
 
     assert.equal(await stop(running), 0, 'SIGTERM exits 0');
-    running = await startEmbedded(dataDir, port, demo);
+    // A new DEMO_CLIENT_SECRET on restart becomes the demo client's secret.
+    const newSecret = 'another-demo-secret-for-the-embedded-mode-test';
+    running = await startEmbedded(dataDir, port, { ...demo, DEMO_CLIENT_SECRET: newSecret });
     try {
+      const again = await fetch(`${running.url}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${demo.DEMO_CLIENT_ID}:${newSecret}`).toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
+      assert.equal(again.status, 200);
       const listed = (await (await fetch(`${running.url}/v1/users/ada/devices`, { headers })).json()) as { devices: Array<{ deviceId: string; status: string }> };
       assert.deepEqual(listed.devices.map((d) => [d.deviceId, d.status]), [[created.authId, 'ACTIVE']], 'the token and the device survive the restart');
     } finally {

@@ -60,7 +60,7 @@ for (const [name, make] of implementations) {
       assert.equal(await store.create(registration({ clientId, userId: 'u3' }), limits), 'OK');
       assert.equal(await store.create(registration({ clientId, userId: 'u4' }), limits), 'CLIENT_LIMIT');
       const [first] = await store.listForUser(clientId, 'u1');
-      assert.equal(await store.remove(clientId, first.authId), true);
+      assert.equal(await store.remove(clientId, first.authId), 'REMOVED');
       assert.equal(await store.create(registration({ clientId, userId: 'u1' }), limits), 'OK');
       const shortLived = randomUUID();
       await store.create(registration({ clientId: shortLived, expiresAt: Date.now() + 200 }), limits);
@@ -111,9 +111,20 @@ for (const [name, make] of implementations) {
       assert.equal((await store.get(r.clientId, r.authId))?.deviceName, 'Renamed');
       const claimed = await store.claim(r.clientId, r.authId, 10);
       assert.equal(claimed.status === 'OK' ? claimed.registration.deviceName : '', 'Renamed');
-      assert.equal(await store.remove(r.clientId, r.authId), true);
-      assert.equal(await store.remove(r.clientId, r.authId), false);
+      await store.release(r.clientId, r.authId);
+      assert.equal(await store.remove(r.clientId, r.authId), 'REMOVED');
+      assert.equal(await store.remove(r.clientId, r.authId), 'NOT_FOUND');
       assert.equal(await store.rename(r.clientId, r.authId, 'x'), false);
+    });
+
+    it('refuses to remove a registration an activation holds, unless asked to', async () => {
+      const r = registration({ clientId: randomUUID() });
+      await store.create(r, limits);
+      assert.equal((await store.claim(r.clientId, r.authId, 5000)).status, 'OK');
+      assert.equal(await store.remove(r.clientId, r.authId), 'BUSY');
+      assert.ok((await store.get(r.clientId, r.authId)) !== undefined);
+      assert.equal(await store.remove(r.clientId, r.authId, { evenIfClaimed: true }), 'REMOVED');
+      assert.deepEqual(await store.listForUser(r.clientId, r.userId), []);
     });
 
     it('counts events in a window that ends on time', async () => {
