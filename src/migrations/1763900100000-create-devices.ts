@@ -32,7 +32,8 @@ export class CreateDevices1763900100000 implements MigrationInterface {
     await q.query(`
       CREATE TABLE audit_events (
         seq bigserial PRIMARY KEY,
-        event_id uuid NOT NULL UNIQUE,
+        -- Random UUIDv4: no unique index (one less random-order B-tree insert per event).
+        event_id uuid NOT NULL,
         client_id uuid NOT NULL,
         user_id text NOT NULL,
         device_id uuid,
