@@ -42,7 +42,8 @@ export class AuditRepository {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       try {
-        await this.sql(auditInsertSql(batch.length), auditValues(batch.map((q) => q.event)));
+        // Not prepared: the text varies with the batch size.
+        await this.sql(auditInsertSql(batch.length), auditValues(batch.map((q) => q.event)), { prepare: false });
         for (const q of batch) q.resolve();
       } catch (error) {
         for (const q of batch) q.reject(error);
