@@ -67,6 +67,8 @@ describe('Swagger UI in a real browser', () => {
     assert.equal((await qr.locator('.response-col_status').textContent())?.trim(), '200');
     const image = qr.locator('img');
     await image.waitFor({ timeout: 10_000 });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await qr.screenshot({ path: join(ARTIFACTS, 'swagger-ui-qr.png') });
     assert.ok(((await image.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)) ?? 0) > 100, 'the QR image rendered');
 
     const activated = await execute(page, 'DevicesController_activate', { userId: 'ada', authId: body.authId }, { otp: codeFor(body.secret) });
