@@ -92,4 +92,3 @@ export function matchTotp(
   return result.valid && 'timeStep' in result ? result.timeStep : undefined;
 }
 
-export const timeStepOf = (epochSeconds: number, period: number): number => Math.floor(epochSeconds / period);
