@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -39,6 +39,46 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * CPU time (clock ticks) of the service, of Postgres and of Redis when they run on this machine
+ * (read from /proc). Requests/s swing by tens of percent on a shared 2-core VM with steal time;
+ * CPU per request moves much less, so it is what to compare between two versions of the code.
+ */
+type Ticks = Map<string, { group: string; used: number }>;
+
+function cpuTicks(servicePid: number | undefined): Ticks {
+  const ticks: Ticks = new Map();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return ticks;
+  }
+  for (const pid of entries) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const used = Number(fields[11]) + Number(fields[12]);
+      const group = Number(pid) === servicePid ? 'service' : name === 'postgres' ? 'postgres' : name.startsWith('redis-server') ? 'redis' : undefined;
+      if (group !== undefined) ticks.set(pid, { group, used });
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks;
+}
+
+/** µs of CPU per request, per process group (100 ticks per second on Linux). */
+function perRequestCpu(before: Ticks, after: Ticks, requests: number): string {
+  // Per process, so that a Postgres backend that ended during the run does not count negative.
+  const sums: Record<string, number> = { service: 0, postgres: 0, redis: 0 };
+  for (const [pid, { group, used }] of after) sums[group] += used - (before.get(pid)?.used ?? 0);
+  return Object.entries(sums)
+    .map(([k, ticks]) => `${k} ${Math.round((ticks * 10_000) / Math.max(1, requests))} µs`)
+    .join(', ');
 }
 
 async function main(): Promise<void> {
@@ -142,9 +182,11 @@ async function main(): Promise<void> {
       for (let run = 0; run < RUNS; run++) {
         // A device accepts each time step once: each verify run starts on a fresh 30-s step.
         if (name === 'verify') await new Promise((r) => setTimeout(r, (30 - ((Date.now() / 1000) % 30)) * 1000 + 100));
+        const before = cpuTicks(service.pid);
         const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, requests: requests() });
+        const cpu = perRequestCpu(before, cpuTicks(service.pid), result.requests.total);
         runs.push({ rps: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.errors + result.timeouts + result.non2xx });
-        process.stderr.write(`${name} run ${run + 1}: ${Math.round(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, errors ${result.errors + result.timeouts + result.non2xx}\n`);
+        process.stderr.write(`${name} run ${run + 1}: ${Math.round(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, errors ${result.errors + result.timeouts + result.non2xx}; CPU per request: ${cpu}\n`);
       }
       results[name] = { rps: Math.round(median(runs.map((r) => r.rps))), p50Ms: median(runs.map((r) => r.p50Ms)), p99Ms: median(runs.map((r) => r.p99Ms)), errors: runs.reduce((a, r) => a + r.errors, 0) };
     }

@@ -13,14 +13,17 @@ function newest(dir) {
   let latest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+    // Only TypeScript sources count: bench/ also holds results and profiles written by runs.
+    if (entry.isDirectory()) latest = Math.max(latest, newest(path));
+    else if (entry.name.endsWith('.ts')) latest = Math.max(latest, statSync(path).mtimeMs);
   }
   return latest;
 }
 
-export function ensureBuilt() {
+/** Compiles when the build is missing, older than the sources, or lacks `entry` (npm run build compiles src/ only). */
+export function ensureBuilt(entry = 'src/main.js') {
   const sources = Math.max(newest(join(root, 'src')), newest(join(root, 'test')), newest(join(root, 'bench')), statSync(join(root, 'tsconfig.json')).mtimeMs);
-  if (!existsSync(stamp) || statSync(stamp).mtimeMs < sources) {
+  if (!existsSync(stamp) || !existsSync(join(root, 'dist', entry)) || statSync(stamp).mtimeMs < sources) {
     process.stderr.write('Compiling TypeScript…\n');
     const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
     if (tsc.status !== 0) process.exit(tsc.status ?? 1);
@@ -28,8 +31,8 @@ export function ensureBuilt() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  ensureBuilt();
   const [entry, ...args] = process.argv.slice(2);
+  ensureBuilt(entry);
   const run = spawnSync(process.execPath, ['--enable-source-maps', join(root, 'dist', entry), ...args], { stdio: 'inherit' });
   process.exit(run.status ?? 1);
 }

@@ -97,6 +97,24 @@ export function auditInsertSql(rows: number): string {
   return `INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`;
 }
 
+const AUDIT_TYPES = ['uuid', 'uuid', 'text', 'uuid', 'text', 'text', 'jsonb', 'timestamptz'];
+
+/**
+ * `unnest(...) AS e(event_id, …)`: a row source of events passed as one array per column from
+ * parameter `$first` on (see auditColumns), for batch statements whose text must not depend on
+ * the number of rows (so Postgres can keep it prepared).
+ */
+export function auditUnnest(first: number): string {
+  const arrays = AUDIT_TYPES.map((type, i) => `$${first + i}::${type}[]`).join(', ');
+  return `unnest(${arrays}) AS e(${AUDIT_COLUMNS.join(', ')})`;
+}
+
+/** The events as one array per column, in AUDIT_COLUMNS order (the parameters of auditUnnest). */
+export function auditColumns(events: AuditEventEntity[]): unknown[][] {
+  const values = events.map((e) => auditValues([e]));
+  return AUDIT_COLUMNS.map((_, c) => values.map((v) => v[c]));
+}
+
 export function auditValues(events: AuditEventEntity[]): unknown[] {
   return events.flatMap((e) => [e.eventId, e.clientId, e.userId, e.deviceId, e.type, e.requestId, e.detail === null ? null : JSON.stringify(e.detail), e.createdAt]);
 }

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { AuditEventEntity } from '../audit/audit-event.entity.js';
-import { AUDIT_COLUMNS, auditValues } from '../audit/audit.repository.js';
+import { AUDIT_COLUMNS, auditColumns, auditUnnest, auditValues } from '../audit/audit.repository.js';
+import { Batcher } from '../common/batcher.js';
 import { type Sql, sqlOf } from '../config/sql.js';
 import { DeviceEntity } from './device.entity.js';
 
@@ -11,6 +12,8 @@ export interface FailureResult {
   failureCount: number;
   lockedUntil: Date | null;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const uniqueViolation = (error: unknown): string | undefined => {
   const e = error as { code?: unknown; constraint?: unknown };
@@ -62,22 +65,92 @@ function toEntity(row: DeviceRow): DeviceEntity {
   return d;
 }
 
+interface StepInput {
+  id: string;
+  step: number;
+  now: Date;
+  event: AuditEventEntity;
+}
+
+interface ActivationInput {
+  device: DeviceEntity;
+  maxPerUser: number;
+  event: AuditEventEntity;
+}
+
+interface SummaryInput {
+  clientId: string;
+  userId: string;
+  deviceName: string;
+}
+
+// Batches: up to this many requests share one statement, and at most this many such statements per
+// kind run at once (well under the pool size, so other statements always find a connection).
+const BATCH = { maxBatch: 128, maxInFlight: 3 };
+
 /**
  * The only code that touches the devices table. Every lookup is scoped by client (tenant) and user.
  * Hot paths are single parameterised statements (verification and activation run thousands of
- * times a second); TypeORM's query builder cost showed in the profile.
+ * times a second); TypeORM's query builder cost showed in the profile. The hottest ones (reading a
+ * device, accepting a time step, the create-time summary) are batched: requests arriving while the
+ * previous statement runs share the next one, so under load a round trip and a commit serve many.
  */
 @Injectable()
 export class DevicesRepository {
   private readonly sql: Sql;
+  private readonly reads: Batcher<string, DeviceRow | undefined>;
+  private readonly steps: Batcher<StepInput, boolean>;
+  private readonly summaries: Batcher<SummaryInput, { count: number; nameTaken: boolean }>;
+  private readonly activations: Batcher<ActivationInput, InsertOutcome>;
 
   constructor(@InjectDataSource() dataSource: DataSource) {
     this.sql = sqlOf(dataSource);
+    this.reads = new Batcher(async (ids) => {
+      const rows = await this.sql<DeviceRow>(`${SELECT_DEVICE} WHERE id = ANY($1::uuid[])`, [ids]);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return ids.map((id) => byId.get(id));
+    }, BATCH);
+    // Keyed by device: one device never appears twice in a statement, nor in two at once, so two
+    // codes for one device are decided one after the other and batches never wait on each other.
+    this.steps = new Batcher(async (inputs) => {
+      const rows = await this.sql<{ id: string }>(
+        `WITH input AS (
+           SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) AS i(id, step, at)
+         ), used AS (
+           UPDATE devices d SET last_used_step = i.step, last_used_at = i.at, failure_count = 0, locked_until = NULL
+             FROM input i
+            WHERE d.id = i.id AND (d.last_used_step IS NULL OR d.last_used_step < i.step) AND (d.locked_until IS NULL OR d.locked_until <= i.at)
+            RETURNING d.id
+         ), audit AS (
+           INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')})
+           SELECT e.* FROM ${auditUnnest(4)} WHERE e.device_id IN (SELECT id FROM used)
+         )
+         SELECT id FROM used`,
+        [inputs.map((i) => i.id), inputs.map((i) => i.step), inputs.map((i) => i.now), ...auditColumns(inputs.map((i) => i.event))],
+      );
+      const used = new Set(rows.map((r) => r.id));
+      return inputs.map((i) => used.has(i.id));
+    }, { ...BATCH, key: (i) => i.id });
+    this.summaries = new Batcher(async (inputs) => {
+      const rows = await this.sql<{ count: number; taken: boolean }>(
+        `SELECT count(d.id)::int AS count, coalesce(bool_or(lower(d.device_name) = lower(i.name)), false) AS taken
+           FROM unnest($1::uuid[], $2::text[], $3::text[]) WITH ORDINALITY AS i(client_id, user_id, name, n)
+           LEFT JOIN devices d ON d.client_id = i.client_id AND d.user_id = i.user_id AND d.status = 'ACTIVE'
+          GROUP BY i.n ORDER BY i.n`,
+        [inputs.map((i) => i.clientId), inputs.map((i) => i.userId), inputs.map((i) => i.deviceName)],
+      );
+      return rows.map((r) => ({ count: r.count, nameTaken: r.taken }));
+    }, BATCH);
+    // Keyed by user: a user's counter row appears once per statement (ON CONFLICT cannot update a
+    // row twice in one command) and in one statement at a time (no lock-order deadlocks).
+    this.activations = new Batcher((inputs) => this.insertActiveBatch(inputs), { ...BATCH, key: (i) => `${i.device.clientId}:${i.device.userId}` });
   }
 
   async findForClient(clientId: string, userId: string, id: string): Promise<DeviceEntity | null> {
-    const rows = await this.sql<DeviceRow>(`${SELECT_DEVICE} WHERE id = $1 AND client_id = $2 AND user_id = $3`, [id, clientId, userId]);
-    return rows[0] === undefined ? null : toEntity(rows[0]);
+    // Only well-formed ids join a batch: one bad value would fail the statement for all of it.
+    if (!UUID.test(id)) return null;
+    const row = await this.reads.submit(id.toLowerCase());
+    return row === undefined || row.client_id !== clientId || row.user_id !== userId ? null : toEntity(row);
   }
 
   /** Whether the id exists for this client and user (to tell "already active" from "unknown"). */
@@ -92,21 +165,69 @@ export class DevicesRepository {
   }
 
   /** How many active devices the user has, and whether one already has this name (ignoring case). */
-  async activeSummary(clientId: string, userId: string, deviceName: string): Promise<{ count: number; nameTaken: boolean }> {
-    const [row] = await this.sql<{ count: number; taken: boolean | null }>(
-      `SELECT count(*)::int AS count, bool_or(lower(device_name) = lower($3)) AS taken
-         FROM devices WHERE client_id = $1 AND user_id = $2 AND status = 'ACTIVE'`,
-      [clientId, userId, deviceName],
-    );
-    return { count: row?.count ?? 0, nameTaken: row?.taken === true };
+  activeSummary(clientId: string, userId: string, deviceName: string): Promise<{ count: number; nameTaken: boolean }> {
+    return this.summaries.submit({ clientId, userId, deviceName });
   }
 
   /**
    * Inserts an activated device and its audit event in one statement (so in one transaction and
    * one round trip): a slot is taken in user_device_counts only while the user is under the limit,
    * then the device and the event are written. A duplicate id or name aborts the whole statement.
+   * Concurrent activations share a statement (batched); see insertActiveBatch.
    */
-  async insertActive(device: DeviceEntity, maxPerUser: number, event: AuditEventEntity): Promise<InsertOutcome> {
+  insertActive(device: DeviceEntity, maxPerUser: number, event: AuditEventEntity): Promise<InsertOutcome> {
+    return this.activations.submit({ device, maxPerUser, event });
+  }
+
+  /**
+   * The batch form of insertOne. A duplicate id or name in any row aborts the statement as a whole
+   * (nothing of it is written); then each activation is decided on its own, which tells which one
+   * collided. Collisions are rare (the claim lock in the pending store keeps one activation per
+   * registration), so the fallback costs little.
+   */
+  private async insertActiveBatch(inputs: ActivationInput[]): Promise<InsertOutcome[]> {
+    if (inputs.length === 1) return [await this.insertOne(inputs[0])];
+    const column = <T>(f: (d: DeviceEntity) => T): T[] => inputs.map((i) => f(i.device));
+    try {
+      const rows = await this.sql<{ id: string }>(
+        `WITH input AS (
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[],
+                                $11::bigint[], $12::timestamptz[], $13::timestamptz[], $14::int[])
+             AS i(id, client_id, user_id, device_type, device_name, sealed_secret, key_id, algorithm, digits, period, last_used_step, created_at, activated_at, max_per_user)
+         ), slot AS (
+           INSERT INTO user_device_counts AS c (client_id, user_id, active)
+           SELECT client_id, user_id, 1 FROM input
+           ON CONFLICT (client_id, user_id) DO UPDATE SET active = c.active + 1
+            WHERE c.active < (SELECT max_per_user FROM input i WHERE i.client_id = c.client_id AND i.user_id = c.user_id)
+           RETURNING client_id, user_id
+         ), device AS (
+           INSERT INTO devices (id, client_id, user_id, device_type, device_name, sealed_secret, key_id, algorithm, digits, period, status,
+                                last_used_step, failure_count, locked_until, created_at, activated_at, last_used_at)
+           SELECT i.id, i.client_id, i.user_id, i.device_type, i.device_name, i.sealed_secret, i.key_id, i.algorithm, i.digits, i.period, 'ACTIVE',
+                  i.last_used_step, 0, NULL, i.created_at, i.activated_at, NULL
+             FROM input i JOIN slot s ON s.client_id = i.client_id AND s.user_id = i.user_id
+           RETURNING id
+         ), audit AS (
+           INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')})
+           SELECT e.* FROM ${auditUnnest(15)} WHERE e.device_id IN (SELECT id FROM device)
+         )
+         SELECT id FROM device`,
+        [
+          column((d) => d.id), column((d) => d.clientId), column((d) => d.userId), column((d) => d.deviceType), column((d) => d.deviceName),
+          column((d) => d.sealedSecret), column((d) => d.keyId), column((d) => d.algorithm), column((d) => d.digits), column((d) => d.period),
+          column((d) => d.lastUsedStep), column((d) => d.createdAt), column((d) => d.activatedAt), inputs.map((i) => i.maxPerUser),
+          ...auditColumns(inputs.map((i) => i.event)),
+        ],
+      );
+      const inserted = new Set(rows.map((r) => r.id));
+      return inputs.map((i) => (inserted.has(i.device.id) ? 'OK' : 'LIMIT_REACHED'));
+    } catch (error) {
+      if (uniqueViolation(error) === undefined) throw error;
+      return Promise.all(inputs.map((i) => this.insertOne(i)));
+    }
+  }
+
+  private async insertOne({ device, maxPerUser, event }: ActivationInput): Promise<InsertOutcome> {
     const d = device;
     const auditParams = AUDIT_COLUMNS.map((_, i) => `$${19 + i}`).join(', ');
     try {
@@ -164,20 +285,8 @@ export class DevicesRepository {
    * accepted one and the device is not locked, so two concurrent requests with one code cannot both
    * pass. The OTP_VERIFIED event is written by the same statement, only when the update happened.
    */
-  async consumeStep(id: string, step: number, now: Date, event: AuditEventEntity): Promise<boolean> {
-    const auditParams = AUDIT_COLUMNS.map((_, i) => `$${4 + i}`).join(', ');
-    const rows = await this.sql(
-      `WITH used AS (
-         UPDATE devices SET last_used_step = $2, last_used_at = $3, failure_count = 0, locked_until = NULL
-          WHERE id = $1 AND (last_used_step IS NULL OR last_used_step < $2) AND (locked_until IS NULL OR locked_until <= $3)
-          RETURNING id
-       ), audit AS (
-         INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) SELECT ${auditParams} FROM used
-       )
-       SELECT id FROM used`,
-      [id, step, now, ...auditValues([event])],
-    );
-    return rows.length > 0;
+  consumeStep(id: string, step: number, now: Date, event: AuditEventEntity): Promise<boolean> {
+    return this.steps.submit({ id, step, now, event });
   }
 
   /** Counts a failure atomically; at the threshold the device locks and the count starts again. */

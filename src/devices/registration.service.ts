@@ -138,7 +138,7 @@ export class RegistrationService {
       throw deviceLimitReached(`A user may have at most ${this.config.limits.maxActivePerUser} active devices`);
     }
     try {
-      await this.store.remove(caller.clientId, authId, { evenIfClaimed: true });
+      await this.store.remove(caller.clientId, authId, { evenIfClaimed: true, userId });
     } catch (error) {
       // The device is safely in Postgres; the leftover registration expires by itself and is
       // hidden from listings (the device shadows it), and activating it again answers 409.

@@ -94,7 +94,7 @@ export class MemoryPendingStore extends PendingStore {
     return Promise.resolve(entry !== undefined);
   }
 
-  override remove(clientId: string, authId: string, options: { evenIfClaimed?: boolean } = {}): Promise<RemoveOutcome> {
+  override remove(clientId: string, authId: string, options: { evenIfClaimed?: boolean; userId?: string } = {}): Promise<RemoveOutcome> {
     const entry = this.live(clientId, authId);
     if (entry === undefined) return Promise.resolve('NOT_FOUND');
     if (options.evenIfClaimed !== true && entry.lockedUntil > this.now()) return Promise.resolve('BUSY');

@@ -56,9 +56,9 @@ export abstract class PendingStore {
   /**
    * Deletes a registration. Refused (BUSY) while an activation holds it, so a delete cannot race an
    * activation into an active device nobody wanted; `evenIfClaimed` is for the activation itself
-   * and for cleaning up after an active device.
+   * and for cleaning up after an active device. `userId`, when the caller knows it, spares a read.
    */
-  abstract remove(clientId: string, authId: string, options?: { evenIfClaimed?: boolean }): Promise<RemoveOutcome>;
+  abstract remove(clientId: string, authId: string, options?: { evenIfClaimed?: boolean; userId?: string }): Promise<RemoveOutcome>;
   /** Counts one event in a fixed window that starts with the first event. */
   abstract hit(counter: string, windowMs: number): Promise<WindowCount>;
   abstract peek(counter: string): Promise<WindowCount>;

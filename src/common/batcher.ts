@@ -1,0 +1,97 @@
+export interface BatcherOptions<I> {
+  /** Most inputs in one batch. */
+  maxBatch: number;
+  /** Most batches running at once; further inputs wait and join the next batch. */
+  maxInFlight: number;
+  /**
+   * Inputs with the same key never share a batch and never run in two batches at once (a later one
+   * waits for the earlier batch to finish), so a batch statement never meets itself on a row.
+   */
+  key?: (input: I) => string;
+}
+
+interface Waiting<I, O> {
+  input: I;
+  resolve: (output: O) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Runs many callers' inputs as one batch: one statement and one round trip for what arrives while
+ * earlier batches are running. At low load an input runs alone on the next turn of the event loop,
+ * so nothing waits; under load the batches grow by themselves and each request costs less.
+ *
+ * `run` answers one output per input, in input order. If it throws, every input of the batch gets
+ * that error (a batch statement fails as a whole, like the single statement it replaces).
+ */
+export class Batcher<I, O> {
+  private waiting: Array<Waiting<I, O>> = [];
+  private inFlight = 0;
+  private scheduled = false;
+  private readonly busyKeys = new Set<string>();
+
+  constructor(
+    private readonly run: (inputs: I[]) => Promise<O[]>,
+    private readonly options: BatcherOptions<I>,
+  ) {}
+
+  submit(input: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.waiting.push({ input, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.waiting.length === 0 || this.inFlight >= this.options.maxInFlight) return;
+    this.scheduled = true;
+    // One turn of the event loop: requests read in the same I/O phase go together.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.inFlight < this.options.maxInFlight && this.waiting.length > 0) {
+      const batch = this.take();
+      if (batch.length === 0) return;
+      this.inFlight++;
+      void this.execute(batch);
+    }
+  }
+
+  /** Up to maxBatch waiting inputs, in arrival order, skipping keys already taken or running. */
+  private take(): Array<Waiting<I, O>> {
+    const { key, maxBatch } = this.options;
+    if (key === undefined) return this.waiting.splice(0, maxBatch);
+    const batch: Array<Waiting<I, O>> = [];
+    const rest: Array<Waiting<I, O>> = [];
+    for (const w of this.waiting) {
+      const k = key(w.input);
+      if (batch.length < maxBatch && !this.busyKeys.has(k)) {
+        this.busyKeys.add(k);
+        batch.push(w);
+      } else {
+        rest.push(w);
+      }
+    }
+    this.waiting = rest;
+    return batch;
+  }
+
+  private async execute(batch: Array<Waiting<I, O>>): Promise<void> {
+    try {
+      const outputs = await this.run(batch.map((w) => w.input));
+      if (outputs.length !== batch.length) throw new Error(`batch answered ${outputs.length} results for ${batch.length} inputs`);
+      batch.forEach((w, i) => w.resolve(outputs[i]));
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+    } finally {
+      const { key } = this.options;
+      if (key !== undefined) for (const w of batch) this.busyKeys.delete(key(w.input));
+      this.inFlight--;
+      this.schedule();
+    }
+  }
+}
