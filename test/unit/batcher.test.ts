@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Batcher } from '../../src/common/batcher.js';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+describe('Batcher', () => {
+  it('runs a lone input at once, and what arrives meanwhile as one batch, answering each in order', async () => {
+    const batches: number[][] = [];
+    const batcher = new Batcher<number, number>(async (inputs) => {
+      batches.push(inputs);
+      await sleep(20);
+      return inputs.map((i) => i * 10);
+    }, { maxBatch: 100, maxInFlight: 1 });
+    const first = batcher.submit(1);
+    await sleep(5);
+    const rest = [2, 3, 4, 5].map((i) => batcher.submit(i));
+    assert.deepEqual(await Promise.all([first, ...rest]), [10, 20, 30, 40, 50]);
+    assert.deepEqual(batches, [[1], [2, 3, 4, 5]]);
+  });
+
+  it('never exceeds maxBatch nor maxInFlight', async () => {
+    let running = 0;
+    let most = 0;
+    const sizes: number[] = [];
+    const batcher = new Batcher<number, number>(async (inputs) => {
+      running++;
+      most = Math.max(most, running);
+      sizes.push(inputs.length);
+      await sleep(5);
+      running--;
+      return inputs;
+    }, { maxBatch: 7, maxInFlight: 2 });
+    const out = await Promise.all(Array.from({ length: 100 }, (_, i) => batcher.submit(i)));
+    assert.deepEqual(out, Array.from({ length: 100 }, (_, i) => i));
+    assert.equal(most, 2);
+    assert.ok(sizes.every((s) => s <= 7), sizes.join(','));
+  });
+
+  it('keeps inputs with one key apart: never in one batch, never in two running batches', async () => {
+    const running = new Set<string>();
+    const batcher = new Batcher<{ key: string; n: number }, number>(async (inputs) => {
+      const keys = inputs.map((i) => i.key);
+      assert.equal(new Set(keys).size, keys.length, `a batch holds one key twice: ${keys.join(',')}`);
+      for (const k of keys) {
+        assert.ok(!running.has(k), `key ${k} runs in two batches at once`);
+        running.add(k);
+      }
+      await sleep(3);
+      for (const k of keys) running.delete(k);
+      return inputs.map((i) => i.n);
+    }, { maxBatch: 10, maxInFlight: 3, key: (i) => i.key });
+    const inputs = Array.from({ length: 60 }, (_, n) => ({ key: `k${n % 4}`, n }));
+    assert.deepEqual(await Promise.all(inputs.map((i) => batcher.submit(i))), inputs.map((i) => i.n));
+  });
+
+  it('gives every input of a failed batch the error, and goes on with the next batch', async () => {
+    let calls = 0;
+    const batcher = new Batcher<number, number>(async (inputs) => {
+      calls++;
+      await sleep(5);
+      if (inputs.includes(13)) throw new Error('unlucky');
+      return inputs;
+    }, { maxBatch: 10, maxInFlight: 1 });
+    const first = batcher.submit(1);
+    await sleep(1);
+    const failing = [12, 13, 14].map((i) => batcher.submit(i));
+    assert.equal(await first, 1);
+    const settled = await Promise.allSettled(failing);
+    assert.ok(settled.every((s) => s.status === 'rejected' && (s.reason as Error).message === 'unlucky'));
+    assert.equal(await batcher.submit(15), 15);
+    assert.equal(calls, 3);
+  });
+
+  it('refuses a batch that answers the wrong number of results', async () => {
+    const batcher = new Batcher<number, number>(() => Promise.resolve([]), { maxBatch: 10, maxInFlight: 1 });
+    await assert.rejects(batcher.submit(1), /0 results for 1 inputs/);
+  });
+});
