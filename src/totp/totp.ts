@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { constantTimeEqual, counterToBytes, dynamicTruncate, truncateDigits } from '@otplib/core';
 import { NodeCryptoPlugin } from '@otplib/plugin-crypto-node';
 import { createGuardrails, generateSync, ScureBase32Plugin, verifySync } from 'otplib';
 import type { HashAlgorithm } from '../config/config.js';
@@ -13,7 +14,8 @@ export interface TotpPolicy {
 const crypto = new NodeCryptoPlugin();
 const base32 = new ScureBase32Plugin();
 // RFC 6238 Appendix B uses 20/32/64-byte seeds; new secrets are always the full HMAC output size.
-const guardrails = createGuardrails({ MIN_SECRET_BYTES: 16 });
+const MIN_SECRET_BYTES = 16;
+const guardrails = createGuardrails({ MIN_SECRET_BYTES });
 
 /** RFC 4226 §4 R6 and RFC 6238 §5.1: the shared key is as long as the HMAC output. */
 export function secretLength(algorithm: HashAlgorithm): number {
@@ -79,6 +81,11 @@ export function totpAt(secret: Uint8Array, policy: TotpPolicy, epochSeconds: num
 /**
  * Checks a code against the current step ± `window` steps. Returns the matched time step, which
  * the caller stores so that the same or an earlier step is never accepted again (RFC 6238 §5.2).
+ *
+ * The same answer as otplib's verifySync (a test compares them on random secrets, times and codes),
+ * built from otplib's own RFC 4226 pieces, with the policy checked once here instead of on every
+ * candidate step. verifySync cost 60–90 µs per call, the
+ * largest single item of a verification in the profile; this costs about a fifth of that.
  */
 export function matchTotp(
   secret: Uint8Array,
@@ -87,6 +94,22 @@ export function matchTotp(
   window: number,
   epochSeconds: number,
 ): number | undefined {
+  if (token.length !== policy.digits || !/^\d+$/.test(token) || secret.length < MIN_SECRET_BYTES) return undefined;
+  const current = Math.floor(epochSeconds / policy.period);
+  const algorithm = otplibAlgorithm(policy.algorithm);
+  let matched: number | undefined;
+  // Every candidate is computed and compared in constant time, whichever matches. Should two steps
+  // give the same code, the later one is returned, so the code cannot be accepted a second time.
+  for (let step = current - window; step <= current + window; step++) {
+    if (step < 0) continue;
+    const code = truncateDigits(dynamicTruncate(crypto.hmac(algorithm, secret, counterToBytes(step))), policy.digits);
+    if (constantTimeEqual(code, token)) matched = step;
+  }
+  return matched;
+}
+
+/** otplib's own verification, kept as the reference the fast matcher is tested against. */
+export function matchTotpReference(secret: Uint8Array, policy: TotpPolicy, token: string, window: number, epochSeconds: number): number | undefined {
   if (token.length !== policy.digits || !/^\d+$/.test(token)) return undefined;
   const result = verifySync({ ...options(secret, policy, epochSeconds), token, epochTolerance: window * policy.period });
   return result.valid && 'timeStep' in result ? result.timeStep : undefined;
