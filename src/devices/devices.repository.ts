@@ -78,11 +78,15 @@ interface ActivationInput {
   event: AuditEventEntity;
 }
 
-interface SummaryInput {
+interface AdmissionInput {
   clientId: string;
   userId: string;
   deviceName: string;
+  maxActive: number;
+  event: AuditEventEntity;
 }
+
+export type AdmissionOutcome = 'OK' | 'NAME_TAKEN' | 'LIMIT_REACHED';
 
 // Batches: up to this many requests share one statement, and at most this many such statements per
 // kind run at once (well under the pool size, so other statements always find a connection).
@@ -100,7 +104,7 @@ export class DevicesRepository {
   private readonly sql: Sql;
   private readonly reads: Batcher<string, DeviceRow | undefined>;
   private readonly steps: Batcher<StepInput, boolean>;
-  private readonly summaries: Batcher<SummaryInput, { count: number; nameTaken: boolean }>;
+  private readonly admissions: Batcher<AdmissionInput, AdmissionOutcome>;
   private readonly activations: Batcher<ActivationInput, InsertOutcome>;
 
   constructor(@InjectDataSource() dataSource: DataSource) {
@@ -131,15 +135,28 @@ export class DevicesRepository {
       const used = new Set(rows.map((r) => r.id));
       return inputs.map((i) => used.has(i.id));
     }, { ...BATCH, key: (i) => i.id });
-    this.summaries = new Batcher(async (inputs) => {
-      const rows = await this.sql<{ count: number; taken: boolean }>(
-        `SELECT count(d.id)::int AS count, coalesce(bool_or(lower(d.device_name) = lower(i.name)), false) AS taken
-           FROM unnest($1::uuid[], $2::text[], $3::text[]) WITH ORDINALITY AS i(client_id, user_id, name, n)
-           LEFT JOIN devices d ON d.client_id = i.client_id AND d.user_id = i.user_id AND d.status = 'ACTIVE'
-          GROUP BY i.n ORDER BY i.n`,
-        [inputs.map((i) => i.clientId), inputs.map((i) => i.userId), inputs.map((i) => i.deviceName)],
+    this.admissions = new Batcher(async (inputs) => {
+      const rows = await this.sql<{ outcome: AdmissionOutcome }>(
+        `WITH input AS (
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::uuid[]) WITH ORDINALITY AS i(client_id, user_id, name, max_active, event_id, n)
+         ), summary AS (
+           SELECT i.n, i.event_id,
+                  CASE WHEN coalesce(bool_or(lower(d.device_name) = lower(i.name)), false) THEN 'NAME_TAKEN'
+                       WHEN count(d.id) >= min(i.max_active) THEN 'LIMIT_REACHED'
+                       ELSE 'OK' END AS outcome
+             FROM input i LEFT JOIN devices d ON d.client_id = i.client_id AND d.user_id = i.user_id AND d.status = 'ACTIVE'
+            GROUP BY i.n, i.event_id
+         ), audit AS (
+           INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')})
+           SELECT e.* FROM ${auditUnnest(6)} WHERE e.event_id IN (SELECT event_id FROM summary WHERE outcome = 'OK')
+         )
+         SELECT outcome FROM summary ORDER BY n`,
+        [
+          inputs.map((i) => i.clientId), inputs.map((i) => i.userId), inputs.map((i) => i.deviceName), inputs.map((i) => i.maxActive),
+          inputs.map((i) => i.event.eventId), ...auditColumns(inputs.map((i) => i.event)),
+        ],
       );
-      return rows.map((r) => ({ count: r.count, nameTaken: r.taken }));
+      return rows.map((r) => r.outcome);
     }, BATCH);
     // Keyed by user: a user's counter row appears once per statement (ON CONFLICT cannot update a
     // row twice in one command) and in one statement at a time (no lock-order deadlocks).
@@ -165,8 +182,22 @@ export class DevicesRepository {
   }
 
   /** How many active devices the user has, and whether one already has this name (ignoring case). */
-  activeSummary(clientId: string, userId: string, deviceName: string): Promise<{ count: number; nameTaken: boolean }> {
-    return this.summaries.submit({ clientId, userId, deviceName });
+  async activeSummary(clientId: string, userId: string, deviceName: string): Promise<{ count: number; nameTaken: boolean }> {
+    const [row] = await this.sql<{ count: number; taken: boolean | null }>(
+      `SELECT count(*)::int AS count, bool_or(lower(device_name) = lower($3)) AS taken
+         FROM devices WHERE client_id = $1 AND user_id = $2 AND status = 'ACTIVE'`,
+      [clientId, userId, deviceName],
+    );
+    return { count: row?.count ?? 0, nameTaken: row?.taken === true };
+  }
+
+  /**
+   * The create-time check of a new registration against the user's active devices (name free,
+   * under the limit), and its REGISTRATION_CREATED event, written only when the check passes: one
+   * batched statement. The activation checks both again, atomically (insertActive).
+   */
+  admitRegistration(clientId: string, userId: string, deviceName: string, maxActive: number, event: AuditEventEntity): Promise<AdmissionOutcome> {
+    return this.admissions.submit({ clientId, userId, deviceName, maxActive, event });
   }
 
   /**

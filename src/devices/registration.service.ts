@@ -47,10 +47,6 @@ export class RegistrationService {
     if (dto.deviceType !== 'TOTP') throw unsupportedDeviceType();
     await this.rateLimiter.check(caller.clientId);
     const { limits, totp } = this.config;
-    const active = await this.devices.activeSummary(caller.clientId, userId, dto.deviceName);
-    if (active.nameTaken) throw deviceNameTaken();
-    if (active.count >= limits.maxActivePerUser) throw deviceLimitReached(`A user may have at most ${limits.maxActivePerUser} active devices`);
-
     const authId = randomUUID();
     const secret = newSecret(totp.algorithm);
     const now = Date.now();
@@ -71,13 +67,22 @@ export class RegistrationService {
     const outcome = await this.store.create(registration, { perUser: limits.maxPendingPerUser, perClient: limits.maxPendingPerClient });
     if (outcome === 'USER_LIMIT') throw deviceLimitReached(`A user may have at most ${limits.maxPendingPerUser} pending registrations`);
     if (outcome === 'CLIENT_LIMIT') throw deviceLimitReached(`This client has ${limits.maxPendingPerClient} pending registrations, the most allowed`);
+    // Checked against the active devices after the registration is in Redis, in the statement that
+    // also writes its audit event (one round trip, shared with concurrent creates). A refused or
+    // failed check takes the registration back out: none stays without its event.
     const expiresAt = new Date(registration.expiresAt).toISOString();
+    const event = this.audit.prepare({ type: 'REGISTRATION_CREATED', caller, userId, deviceId: authId, detail: { deviceName: dto.deviceName, expiresAt } });
+    let admission;
     try {
-      await this.audit.record({ type: 'REGISTRATION_CREATED', caller, userId, deviceId: authId, detail: { deviceName: dto.deviceName, expiresAt } });
+      admission = await this.devices.admitRegistration(caller.clientId, userId, dto.deviceName, limits.maxActivePerUser, event);
     } catch (error) {
-      // No registration without its audit event: undo, then report the outage.
-      await this.store.remove(caller.clientId, authId, { evenIfClaimed: true }).catch(() => undefined);
+      await this.withdraw(registration);
       throw error;
+    }
+    if (admission !== 'OK') {
+      await this.withdraw(registration);
+      if (admission === 'NAME_TAKEN') throw deviceNameTaken();
+      throw deviceLimitReached(`A user may have at most ${limits.maxActivePerUser} active devices`);
     }
     return {
       authId,
@@ -88,6 +93,16 @@ export class RegistrationService {
       qrCodeUrl: `/v1/users/${encodeURIComponent(userId)}/devices/${authId}/qr`,
       expiresAt,
     };
+  }
+
+  /** Takes back a registration whose creation did not complete; it was never shown to anyone. */
+  private async withdraw(r: PendingRegistration): Promise<void> {
+    try {
+      await this.store.remove(r.clientId, r.authId, { evenIfClaimed: true, userId: r.userId });
+    } catch (error) {
+      // Unreachable by anyone (its id and secret were never returned); it expires with its TTL.
+      this.logger.warn({ err: error, deviceId: r.authId }, 'could not withdraw a registration whose creation failed');
+    }
   }
 
   async qrCode(caller: Caller, userId: string, authId: string, accept: string | undefined): Promise<StreamableFile> {

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { randomBytesPooled } from '../common/random.js';
 import type { EncryptionKey } from '../config/config.js';
 
 /**
@@ -17,7 +18,7 @@ export class SecretBox {
 
   seal(plaintext: Buffer | string, associatedData: string): string {
     const { id, key } = this.keys[0];
-    const iv = randomBytes(12);
+    const iv = randomBytesPooled(12);
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     cipher.setAAD(Buffer.from(associatedData, 'utf8'));
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);

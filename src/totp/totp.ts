@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { constantTimeEqual, counterToBytes, dynamicTruncate, truncateDigits } from '@otplib/core';
 import { NodeCryptoPlugin } from '@otplib/plugin-crypto-node';
 import { createGuardrails, generateSync, ScureBase32Plugin, verifySync } from 'otplib';
+import { randomBytesPooled } from '../common/random.js';
 import type { HashAlgorithm } from '../config/config.js';
 
 /** Pure TOTP code (RFC 6238) over otplib, with Node's OpenSSL HMAC. */
@@ -31,7 +31,7 @@ export function secretLength(algorithm: HashAlgorithm): number {
 
 /** A new secret from the CSPRNG, as raw bytes. */
 export function newSecret(algorithm: HashAlgorithm): Buffer {
-  return randomBytes(secretLength(algorithm));
+  return randomBytesPooled(secretLength(algorithm));
 }
 
 /** RFC 4648 Base32 without padding, as authenticator apps expect it. */

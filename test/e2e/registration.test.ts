@@ -174,6 +174,29 @@ describe('device registration (API.md §4)', () => {
     const taken = await create(app, token, userId, { ...NEW_DEVICE, deviceName: 'work PHONE' });
     assert.equal(taken.status, 409);
     assert.equal(taken.body.code, 'DEVICE_NAME_TAKEN');
+    // A refused create leaves nothing behind: no pending registration, no REGISTRATION_CREATED event.
+    const after = await app.call('GET', `/v1/users/${userId}/devices`, token);
+    assert.deepEqual((after.body.devices as Array<{ status: string }>).map((d) => d.status), ['ACTIVE']);
+    const events = await app.call('GET', `/v1/users/${userId}/events?limit=100`, token);
+    assert.equal((events.body.events as Array<{ type: string }>).filter((e) => e.type === 'REGISTRATION_CREATED').length, 1);
+  });
+
+  it('refuses a create once the user has the most active devices, and leaves nothing behind', async () => {
+    const limited = await startTestApp({ RATE_LIMIT_PER_CLIENT_PER_SECOND: '0', MAX_ACTIVE_PER_USER: '1' });
+    try {
+      const { token: t } = await limited.clientWithToken();
+      const userId = newUser();
+      const first = await create(limited, t, userId);
+      assert.equal((await limited.call('POST', `/v1/users/${userId}/devices/${first.authId}/activate`, t, { otp: codeFor(first.secret) })).status, 200);
+      const second = await create(limited, t, userId, { ...NEW_DEVICE, deviceName: 'Tablet' });
+      assert.equal(second.status, 409);
+      assert.equal(second.body.code, 'DEVICE_LIMIT_REACHED');
+      assert.match(second.body.message as string, /at most 1 active devices/);
+      const after = await limited.call('GET', `/v1/users/${userId}/devices`, t);
+      assert.equal((after.body.devices as unknown[]).length, 1);
+    } finally {
+      await limited.teardown();
+    }
   });
 
   it('allows at most 5 pending registrations per user', async () => {
