@@ -8,10 +8,18 @@ export interface BatcherOptions<I> {
    * waits for the earlier batch to finish), so a batch statement never meets itself on a row.
    */
   key?: (input: I) => string;
+  /**
+   * The longest an input may wait for its batch to start; then it fails with `queueTimeoutError()`.
+   * Bounds the answer time when statements hang (a hung database): without it, an input queued
+   * behind stuck batches, or behind earlier inputs with its key, would wait one timeout after another.
+   */
+  queueTimeoutMs?: number;
+  queueTimeoutError?: () => unknown;
 }
 
 interface Waiting<I, O> {
   input: I;
+  since: number;
   resolve: (output: O) => void;
   reject: (error: unknown) => void;
 }
@@ -29,6 +37,7 @@ export class Batcher<I, O> {
   private inFlight = 0;
   private scheduled = false;
   private readonly busyKeys = new Set<string>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly run: (inputs: I[]) => Promise<O[]>,
@@ -37,9 +46,32 @@ export class Batcher<I, O> {
 
   submit(input: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      this.waiting.push({ input, resolve, reject });
+      this.waiting.push({ input, since: Date.now(), resolve, reject });
       this.schedule();
+      this.startSweeper();
     });
+  }
+
+  /** While inputs wait, fails those that waited longer than queueTimeoutMs (checked 10 times a second). */
+  private startSweeper(): void {
+    const { queueTimeoutMs } = this.options;
+    if (queueTimeoutMs === undefined || this.sweeper !== undefined) return;
+    this.sweeper = setInterval(() => {
+      if (this.waiting.length === 0) {
+        clearInterval(this.sweeper);
+        this.sweeper = undefined;
+        return;
+      }
+      const cutoff = Date.now() - queueTimeoutMs;
+      // The queue keeps arrival order, so the oldest input is first.
+      if (this.waiting[0].since > cutoff) return;
+      const expired = this.waiting.filter((w) => w.since <= cutoff);
+      if (expired.length === 0) return;
+      this.waiting = this.waiting.filter((w) => w.since > cutoff);
+      const error = this.options.queueTimeoutError?.() ?? new Error(`waited more than ${queueTimeoutMs} ms for a batch`);
+      for (const w of expired) w.reject(error);
+    }, 100);
+    this.sweeper.unref();
   }
 
   private schedule(): void {

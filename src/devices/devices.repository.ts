@@ -1,9 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { AuditEventEntity } from '../audit/audit-event.entity.js';
 import { AUDIT_COLUMNS, auditColumns, auditUnnest, auditValues } from '../audit/audit.repository.js';
 import { Batcher } from '../common/batcher.js';
+import { DependencyUnavailableError } from '../common/domain-error.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { type Sql, sqlOf } from '../config/sql.js';
 import { DeviceEntity } from './device.entity.js';
 
@@ -90,7 +92,7 @@ export type AdmissionOutcome = 'OK' | 'NAME_TAKEN' | 'LIMIT_REACHED';
 
 // Batches: up to this many requests share one statement, and at most this many such statements per
 // kind run at once (well under the pool size, so other statements always find a connection).
-const BATCH = { maxBatch: 128, maxInFlight: 3 };
+const BATCH_LIMITS = { maxBatch: 128, maxInFlight: 3 };
 
 /**
  * The only code that touches the devices table. Every lookup is scoped by client (tenant) and user.
@@ -107,8 +109,15 @@ export class DevicesRepository {
   private readonly admissions: Batcher<AdmissionInput, AdmissionOutcome>;
   private readonly activations: Batcher<ActivationInput, InsertOutcome>;
 
-  constructor(@InjectDataSource() dataSource: DataSource) {
+  constructor(@InjectDataSource() dataSource: DataSource, @Inject(APP_CONFIG) config: AppConfig) {
     this.sql = sqlOf(dataSource);
+    // A request waits at most one dependency timeout for its statement to start, then answers 503:
+    // with Postgres hung it is not held for one stuck statement after another.
+    const BATCH = {
+      ...BATCH_LIMITS,
+      queueTimeoutMs: config.dependencyTimeoutMs,
+      queueTimeoutError: () => new DependencyUnavailableError('postgres', new Error(`no statement slot within ${config.dependencyTimeoutMs} ms`)),
+    };
     this.reads = new Batcher(async (ids) => {
       const rows = await this.sql<DeviceRow>(`${SELECT_DEVICE} WHERE id = ANY($1::uuid[])`, [ids]);
       const byId = new Map(rows.map((r) => [r.id, r]));

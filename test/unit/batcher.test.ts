@@ -77,3 +77,29 @@ describe('Batcher', () => {
     await assert.rejects(batcher.submit(1), /0 results for 1 inputs/);
   });
 });
+
+describe('Batcher queue timeout', () => {
+  it('fails inputs that waited too long behind stuck batches, with the given error, and only those', async () => {
+    let release: (() => void) | undefined;
+    const stuck = new Promise<void>((resolve) => (release = resolve));
+    const batcher = new Batcher<string, string>(async (inputs) => {
+      await stuck;
+      return inputs;
+    }, { maxBatch: 10, maxInFlight: 1, key: (k) => k, queueTimeoutMs: 200, queueTimeoutError: () => new Error('no slot') });
+    // The loop must stay alive while everything waits (the sweeper's timer does not hold it).
+    const keepAlive = setTimeout(() => undefined, 5000);
+    const started = Date.now();
+    const first = batcher.submit('a');
+    await sleep(5);
+    // Same key as the running one, and a different key behind the only slot: both wait, both time out.
+    const queued = [batcher.submit('a'), batcher.submit('b')];
+    const settled = await Promise.allSettled(queued);
+    const waited = Date.now() - started;
+    assert.ok(settled.every((s) => s.status === 'rejected' && (s.reason as Error).message === 'no slot'));
+    assert.ok(waited >= 200 && waited < 600, `timed out after ${waited} ms`);
+    release?.();
+    assert.equal(await first, 'a', 'the running batch is not touched');
+    assert.equal(await batcher.submit('c'), 'c');
+    clearTimeout(keepAlive);
+  });
+});
