@@ -17,6 +17,24 @@ export interface BatcherOptions<I> {
   queueTimeoutError?: () => unknown;
 }
 
+/** An output that fails its own input only (the others of the batch still get theirs). */
+export class BatchFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/** Runs `f` on each input in turn, capturing each one's failure as a BatchFailure. */
+export async function settleEach<I, O>(inputs: I[], f: (input: I) => Promise<O>): Promise<Array<O | BatchFailure>> {
+  const out: Array<O | BatchFailure> = [];
+  for (const input of inputs) {
+    try {
+      out.push(await f(input));
+    } catch (error) {
+      out.push(new BatchFailure(error));
+    }
+  }
+  return out;
+}
+
 interface Waiting<I, O> {
   input: I;
   since: number;
@@ -29,8 +47,9 @@ interface Waiting<I, O> {
  * earlier batches are running. At low load an input runs alone on the next turn of the event loop,
  * so nothing waits; under load the batches grow by themselves and each request costs less.
  *
- * `run` answers one output per input, in input order. If it throws, every input of the batch gets
- * that error (a batch statement fails as a whole, like the single statement it replaces).
+ * `run` answers one output per input, in input order; a BatchFailure output fails its input alone.
+ * If `run` throws, every input of the batch gets that error (a batch statement fails as a whole,
+ * like the single statement it replaces).
  */
 export class Batcher<I, O> {
   private waiting: Array<Waiting<I, O>> = [];
@@ -40,7 +59,7 @@ export class Batcher<I, O> {
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly run: (inputs: I[]) => Promise<O[]>,
+    private readonly run: (inputs: I[]) => Promise<Array<O | BatchFailure>>,
     private readonly options: BatcherOptions<I>,
   ) {}
 
@@ -116,7 +135,11 @@ export class Batcher<I, O> {
     try {
       const outputs = await this.run(batch.map((w) => w.input));
       if (outputs.length !== batch.length) throw new Error(`batch answered ${outputs.length} results for ${batch.length} inputs`);
-      batch.forEach((w, i) => w.resolve(outputs[i]));
+      batch.forEach((w, i) => {
+        const output = outputs[i];
+        if (output instanceof BatchFailure) w.reject(output.error);
+        else w.resolve(output);
+      });
     } catch (error) {
       for (const w of batch) w.reject(error);
     } finally {

@@ -7,8 +7,9 @@ export function isPostgresOutage(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string') {
-      // SQLSTATE class 08 (connection exception), 57P0x (shutdown), 53300 (too many connections), 57014 (statement timeout)
-      if (code.startsWith('08') || /^57P0[1-4]$/.test(code) || code === '53300' || code === '57014' || NET_CODES.has(code)) {
+      // SQLSTATE class 08 (connection exception), 57P0x (shutdown), 53300 (too many connections), 57014 (statement timeout),
+      // 40P01 / 40001 (deadlock, serialization failure: transient, a retry succeeds — 503 with Retry-After, not 500)
+      if (code.startsWith('08') || /^57P0[1-4]$/.test(code) || ['53300', '57014', '40P01', '40001'].includes(code) || NET_CODES.has(code)) {
         return true;
       }
     }

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { AuditEventEntity } from '../audit/audit-event.entity.js';
 import { AUDIT_COLUMNS, auditColumns, auditUnnest, auditValues } from '../audit/audit.repository.js';
-import { Batcher } from '../common/batcher.js';
+import { Batcher, type BatchFailure, settleEach } from '../common/batcher.js';
 import { DependencyUnavailableError } from '../common/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { type Sql, sqlOf } from '../config/sql.js';
@@ -16,6 +16,12 @@ export interface FailureResult {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// deadlock_detected, serialization_failure: batches of two replicas met on rows in opposite orders.
+const lockConflict = (error: unknown): boolean => {
+  const code = (error as { code?: unknown }).code;
+  return code === '40P01' || code === '40001';
+};
 
 const uniqueViolation = (error: unknown): string | undefined => {
   const e = error as { code?: unknown; constraint?: unknown };
@@ -90,9 +96,7 @@ interface AdmissionInput {
 
 export type AdmissionOutcome = 'OK' | 'NAME_TAKEN' | 'LIMIT_REACHED';
 
-// Batches: up to this many requests share one statement, and at most this many such statements per
-// kind run at once (well under the pool size, so other statements always find a connection).
-const BATCH_LIMITS = { maxBatch: 128, maxInFlight: 3 };
+const MAX_BATCH = 128;
 
 /**
  * The only code that touches the devices table. Every lookup is scoped by client (tenant) and user.
@@ -111,12 +115,17 @@ export class DevicesRepository {
 
   constructor(@InjectDataSource() dataSource: DataSource, @Inject(APP_CONFIG) config: AppConfig) {
     this.sql = sqlOf(dataSource);
-    // A request waits at most one dependency timeout for its statement to start, then answers 503:
-    // with Postgres hung it is not held for one stuck statement after another.
+    // Up to MAX_BATCH requests share one statement. The four batched kinds together hold at most
+    // pool size - 2 connections, so unbatched statements always find one. A request waits at most
+    // half a dependency timeout for its statement to start, then answers 503: with Postgres hung it
+    // is not held for one stuck statement after another (the statement itself then has its own
+    // connection and statement timeouts).
+    const queueTimeoutMs = Math.ceil(config.dependencyTimeoutMs / 2);
     const BATCH = {
-      ...BATCH_LIMITS,
-      queueTimeoutMs: config.dependencyTimeoutMs,
-      queueTimeoutError: () => new DependencyUnavailableError('postgres', new Error(`no statement slot within ${config.dependencyTimeoutMs} ms`)),
+      maxBatch: MAX_BATCH,
+      maxInFlight: Math.max(1, Math.floor((config.dbPoolSize - 2) / 4)),
+      queueTimeoutMs,
+      queueTimeoutError: () => new DependencyUnavailableError('postgres', new Error(`no statement slot within ${queueTimeoutMs} ms`)),
     };
     this.reads = new Batcher(async (ids) => {
       const rows = await this.sql<DeviceRow>(`${SELECT_DEVICE} WHERE id = ANY($1::uuid[])`, [ids]);
@@ -124,25 +133,34 @@ export class DevicesRepository {
       return ids.map((id) => byId.get(id));
     }, BATCH);
     // Keyed by device: one device never appears twice in a statement, nor in two at once, so two
-    // codes for one device are decided one after the other and batches never wait on each other.
-    this.steps = new Batcher(async (inputs) => {
-      const rows = await this.sql<{ id: string }>(
-        `WITH input AS (
-           SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) AS i(id, step, at)
-         ), used AS (
-           UPDATE devices d SET last_used_step = i.step, last_used_at = i.at, failure_count = 0, locked_until = NULL
-             FROM input i
-            WHERE d.id = i.id AND (d.last_used_step IS NULL OR d.last_used_step < i.step) AND (d.locked_until IS NULL OR d.locked_until <= i.at)
-            RETURNING d.id
-         ), audit AS (
-           INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')})
-           SELECT e.* FROM ${auditUnnest(4)} WHERE e.device_id IN (SELECT id FROM used)
-         )
-         SELECT id FROM used`,
-        [inputs.map((i) => i.id), inputs.map((i) => i.step), inputs.map((i) => i.now), ...auditColumns(inputs.map((i) => i.event))],
-      );
+    // codes for one device are decided one after the other. Rows are locked in id order, so batches
+    // of two replicas do not deadlock in the usual plan; if they ever do, each request is decided
+    // on its own statement.
+    this.steps = new Batcher(async (unsorted) => {
+      const inputs = [...unsorted].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      let rows: Array<{ id: string }>;
+      try {
+        rows = await this.sql<{ id: string }>(
+          `WITH input AS (
+             SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) AS i(id, step, at)
+           ), used AS (
+             UPDATE devices d SET last_used_step = i.step, last_used_at = i.at, failure_count = 0, locked_until = NULL
+               FROM input i
+              WHERE d.id = i.id AND (d.last_used_step IS NULL OR d.last_used_step < i.step) AND (d.locked_until IS NULL OR d.locked_until <= i.at)
+              RETURNING d.id
+           ), audit AS (
+             INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')})
+             SELECT e.* FROM ${auditUnnest(4)} WHERE e.device_id IN (SELECT id FROM used)
+           )
+           SELECT id FROM used`,
+          [inputs.map((i) => i.id), inputs.map((i) => i.step), inputs.map((i) => i.now), ...auditColumns(inputs.map((i) => i.event))],
+        );
+      } catch (error) {
+        if (!lockConflict(error)) throw error;
+        return settleEach(unsorted, (i) => this.consumeOne(i));
+      }
       const used = new Set(rows.map((r) => r.id));
-      return inputs.map((i) => used.has(i.id));
+      return unsorted.map((i) => used.has(i.id));
     }, { ...BATCH, key: (i) => i.id });
     this.admissions = new Batcher(async (inputs) => {
       const rows = await this.sql<{ outcome: AdmissionOutcome }>(
@@ -168,7 +186,8 @@ export class DevicesRepository {
       return rows.map((r) => r.outcome);
     }, BATCH);
     // Keyed by user: a user's counter row appears once per statement (ON CONFLICT cannot update a
-    // row twice in one command) and in one statement at a time (no lock-order deadlocks).
+    // row twice in one command) and in one statement at a time on this replica; counter rows are
+    // taken in (client, user) order against other replicas' batches.
     this.activations = new Batcher((inputs) => this.insertActiveBatch(inputs), { ...BATCH, key: (i) => `${i.device.clientId}:${i.device.userId}` });
   }
 
@@ -225,8 +244,10 @@ export class DevicesRepository {
    * collided. Collisions are rare (the claim lock in the pending store keeps one activation per
    * registration), so the fallback costs little.
    */
-  private async insertActiveBatch(inputs: ActivationInput[]): Promise<InsertOutcome[]> {
-    if (inputs.length === 1) return [await this.insertOne(inputs[0])];
+  private async insertActiveBatch(unsorted: ActivationInput[]): Promise<Array<InsertOutcome | BatchFailure>> {
+    if (unsorted.length === 1) return [await this.insertOne(unsorted[0])];
+    const order = (i: ActivationInput) => `${i.device.clientId}\u0000${i.device.userId}`;
+    const inputs = [...unsorted].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
     const column = <T>(f: (d: DeviceEntity) => T): T[] => inputs.map((i) => f(i.device));
     try {
       const rows = await this.sql<{ id: string }>(
@@ -236,7 +257,7 @@ export class DevicesRepository {
              AS i(id, client_id, user_id, device_type, device_name, sealed_secret, key_id, algorithm, digits, period, last_used_step, created_at, activated_at, max_per_user)
          ), slot AS (
            INSERT INTO user_device_counts AS c (client_id, user_id, active)
-           SELECT client_id, user_id, 1 FROM input
+           SELECT client_id, user_id, 1 FROM input ORDER BY client_id, user_id
            ON CONFLICT (client_id, user_id) DO UPDATE SET active = c.active + 1
             WHERE c.active < (SELECT max_per_user FROM input i WHERE i.client_id = c.client_id AND i.user_id = c.user_id)
            RETURNING client_id, user_id
@@ -260,10 +281,12 @@ export class DevicesRepository {
         ],
       );
       const inserted = new Set(rows.map((r) => r.id));
-      return inputs.map((i) => (inserted.has(i.device.id) ? 'OK' : 'LIMIT_REACHED'));
+      return unsorted.map((i) => (inserted.has(i.device.id) ? 'OK' : 'LIMIT_REACHED'));
     } catch (error) {
-      if (uniqueViolation(error) === undefined) throw error;
-      return Promise.all(inputs.map((i) => this.insertOne(i)));
+      if (uniqueViolation(error) === undefined && !lockConflict(error)) throw error;
+      // One at a time, each with its own outcome or error: a device saved here is never reported
+      // as failed because another activation of the batch failed.
+      return settleEach(unsorted, (i) => this.insertOne(i));
     }
   }
 
@@ -327,6 +350,23 @@ export class DevicesRepository {
    */
   consumeStep(id: string, step: number, now: Date, event: AuditEventEntity): Promise<boolean> {
     return this.steps.submit({ id, step, now, event });
+  }
+
+  /** consumeStep for one device in its own statement (the fallback of a batch). */
+  private async consumeOne({ id, step, now, event }: StepInput): Promise<boolean> {
+    const auditParams = AUDIT_COLUMNS.map((_, i) => `$${4 + i}`).join(', ');
+    const rows = await this.sql(
+      `WITH used AS (
+         UPDATE devices SET last_used_step = $2, last_used_at = $3, failure_count = 0, locked_until = NULL
+          WHERE id = $1 AND (last_used_step IS NULL OR last_used_step < $2) AND (locked_until IS NULL OR locked_until <= $3)
+          RETURNING id
+       ), audit AS (
+         INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) SELECT ${auditParams} FROM used
+       )
+       SELECT id FROM used`,
+      [id, step, now, ...auditValues([event])],
+    );
+    return rows.length > 0;
   }
 
   /** Counts a failure atomically; at the threshold the device locks and the count starts again. */

@@ -95,12 +95,13 @@ export class RegistrationService {
     };
   }
 
-  /** Takes back a registration whose creation did not complete; it was never shown to anyone. */
+  /** Takes back a registration whose creation did not complete (its id and secret were never returned). */
   private async withdraw(r: PendingRegistration): Promise<void> {
     try {
       await this.store.remove(r.clientId, r.authId, { evenIfClaimed: true, userId: r.userId });
     } catch (error) {
-      // Unreachable by anyone (its id and secret were never returned); it expires with its TTL.
+      // Its id and secret were never returned, but it is listed as pending (so its QR code can be
+      // fetched by the same client) until its TTL ends; rare: Postgres and Redis both failing at once.
       this.logger.warn({ err: error, deviceId: r.authId }, 'could not withdraw a registration whose creation failed');
     }
   }

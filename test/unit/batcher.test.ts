@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Batcher } from '../../src/common/batcher.js';
+import { Batcher, settleEach } from '../../src/common/batcher.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -101,5 +101,30 @@ describe('Batcher queue timeout', () => {
     assert.equal(await first, 'a', 'the running batch is not touched');
     assert.equal(await batcher.submit('c'), 'c');
     clearTimeout(keepAlive);
+  });
+});
+
+describe('Batcher per-input failures', () => {
+  it('fails only the inputs whose output is a BatchFailure; settleEach runs inputs one at a time', async () => {
+    let running = 0;
+    let most = 0;
+    const batcher = new Batcher<number, number>(
+      (inputs) =>
+        settleEach(inputs, async (i) => {
+          running++;
+          most = Math.max(most, running);
+          await sleep(1);
+          running--;
+          if (i % 3 === 0) throw new Error(`bad ${i}`);
+          return i;
+        }),
+      { maxBatch: 50, maxInFlight: 1 },
+    );
+    const settled = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => batcher.submit(i)));
+    settled.forEach((s, i) => {
+      if (i % 3 === 0) assert.ok(s.status === 'rejected' && (s.reason as Error).message === `bad ${i}`);
+      else assert.deepEqual(s, { status: 'fulfilled', value: i });
+    });
+    assert.equal(most, 1);
   });
 });
