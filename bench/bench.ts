@@ -183,17 +183,17 @@ async function main(): Promise<void> {
     };
 
     const only = process.env.BENCH_SCENARIOS?.split(',');
+    // Activate needs the registrations create made, verify the devices activate made.
+    const neededBy: Record<string, string[]> = { create: ['activate', 'verify'], activate: ['verify'] };
     for (const [name, requests] of Object.entries(scenarios)) {
-      // Activate needs the registrations create made, verify the devices activate made.
-      const neededBy: Record<string, string[]> = { create: ['activate', 'verify'], activate: ['verify'] };
       if (only !== undefined && !only.includes(name) && !(neededBy[name] ?? []).some((n) => only.includes(n))) continue;
-      // A short unmeasured warm-up first (JIT, connection pools, Postgres caches): the first
-      // measured run of a cold process was otherwise 15–25 % below the next two.
       // Activation spends one registration per request: enough are made (unmeasured) beforehand.
       const topUp = async (seconds: number) => {
         const missing = seconds * MAX_ACTIVATIONS_PER_S - pending.length;
         if (name === 'activate' && missing > 0) await autocannon({ url, connections: CONNECTIONS, amount: missing, requests: scenarios.create() });
       };
+      // A short unmeasured warm-up first (JIT, connection pools, Postgres caches): the first
+      // measured run of a cold process was otherwise 15–25 % below the next two.
       if (WARMUP_S > 0) {
         await topUp(WARMUP_S);
         await autocannon({ url, connections: CONNECTIONS, duration: WARMUP_S, requests: requests() });

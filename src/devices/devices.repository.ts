@@ -5,7 +5,7 @@ import type { AuditEventEntity } from '../audit/audit-event.entity.js';
 import { AUDIT_COLUMNS, auditColumns, auditUnnest, auditValues } from '../audit/audit.repository.js';
 import { Batcher, type BatchFailure, settleEach } from '../common/batcher.js';
 import { DependencyUnavailableError } from '../common/domain-error.js';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { APP_CONFIG, type AppConfig, UUID_V4 } from '../config/config.js';
 import { type Sql, sqlOf } from '../config/sql.js';
 import { DeviceEntity } from './device.entity.js';
 
@@ -14,8 +14,6 @@ export interface FailureResult {
   failureCount: number;
   lockedUntil: Date | null;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // deadlock_detected, serialization_failure: batches of two replicas met on rows in opposite orders.
 const lockConflict = (error: unknown): boolean => {
@@ -102,8 +100,9 @@ const MAX_BATCH = 128;
  * The only code that touches the devices table. Every lookup is scoped by client (tenant) and user.
  * Hot paths are single parameterised statements (verification and activation run thousands of
  * times a second); TypeORM's query builder cost showed in the profile. The hottest ones (reading a
- * device, accepting a time step, the create-time summary) are batched: requests arriving while the
- * previous statement runs share the next one, so under load a round trip and a commit serve many.
+ * device, accepting a time step, the create-time check, the activation insert) are batched:
+ * requests arriving while the previous statement runs share the next one, so under load a round
+ * trip and a commit serve many.
  */
 @Injectable()
 export class DevicesRepository {
@@ -186,14 +185,14 @@ export class DevicesRepository {
       return rows.map((r) => r.outcome);
     }, BATCH);
     // Keyed by user: a user's counter row appears once per statement (ON CONFLICT cannot update a
-    // row twice in one command) and in one statement at a time on this replica; counter rows are
-    // taken in (client, user) order against other replicas' batches.
+    // row twice in one command) and in one statement at a time on this replica; the statement takes
+    // counter rows in (client, user) order (its ORDER BY) against other replicas' batches.
     this.activations = new Batcher((inputs) => this.insertActiveBatch(inputs), { ...BATCH, key: (i) => `${i.device.clientId}:${i.device.userId}` });
   }
 
   async findForClient(clientId: string, userId: string, id: string): Promise<DeviceEntity | null> {
     // Only well-formed ids join a batch: one bad value would fail the statement for all of it.
-    if (!UUID.test(id)) return null;
+    if (!UUID_V4.test(id)) return null;
     const row = await this.reads.submit(id.toLowerCase());
     return row === undefined || row.client_id !== clientId || row.user_id !== userId ? null : toEntity(row);
   }
@@ -244,10 +243,8 @@ export class DevicesRepository {
    * collided. Collisions are rare (the claim lock in the pending store keeps one activation per
    * registration), so the fallback costs little.
    */
-  private async insertActiveBatch(unsorted: ActivationInput[]): Promise<Array<InsertOutcome | BatchFailure>> {
-    if (unsorted.length === 1) return [await this.insertOne(unsorted[0])];
-    const order = (i: ActivationInput) => `${i.device.clientId}\u0000${i.device.userId}`;
-    const inputs = [...unsorted].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+  private async insertActiveBatch(inputs: ActivationInput[]): Promise<Array<InsertOutcome | BatchFailure>> {
+    if (inputs.length === 1) return [await this.insertOne(inputs[0])];
     const column = <T>(f: (d: DeviceEntity) => T): T[] => inputs.map((i) => f(i.device));
     try {
       const rows = await this.sql<{ id: string }>(
@@ -281,12 +278,12 @@ export class DevicesRepository {
         ],
       );
       const inserted = new Set(rows.map((r) => r.id));
-      return unsorted.map((i) => (inserted.has(i.device.id) ? 'OK' : 'LIMIT_REACHED'));
+      return inputs.map((i) => (inserted.has(i.device.id) ? 'OK' : 'LIMIT_REACHED'));
     } catch (error) {
       if (uniqueViolation(error) === undefined && !lockConflict(error)) throw error;
       // One at a time, each with its own outcome or error: a device saved here is never reported
       // as failed because another activation of the batch failed.
-      return settleEach(unsorted, (i) => this.insertOne(i));
+      return settleEach(inputs, (i) => this.insertOne(i));
     }
   }
 

@@ -84,8 +84,8 @@ export function totpAt(secret: Uint8Array, policy: TotpPolicy, epochSeconds: num
  *
  * The same answer as otplib's verifySync (a test compares them on random secrets, times and codes),
  * built from otplib's own RFC 4226 pieces, with the policy checked once here instead of on every
- * candidate step. verifySync cost 60–90 µs per call, the
- * largest single item of a verification in the profile; this costs about a fifth of that.
+ * candidate step. verifySync cost 60–90 µs per call, the largest single item of a verification
+ * in the profile; this costs about a fifth of that.
  */
 export function matchTotp(
   secret: Uint8Array,
