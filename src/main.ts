@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { createApp } from './app.factory.js';
+import { cutStalledRequests } from './common/http-server.js';
 import { createLogger } from './common/logger.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { announceEmbeddedMode } from './embedded/demo.js';
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     try {
       app.get(HealthService).startDraining();
       await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainSeconds * 1000));
+      await cutStalledRequests(app.getHttpServer());
       await app.close();
       await runtime.release();
       logger.info('stopped');

@@ -1,5 +1,9 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, RawServerBase, RouteGenericInterface } from 'fastify';
+
+/** Any Fastify request or reply (HTTP/1 or HTTP/2 server types), as hooks and Nest hand them over. */
+type AnyRequest = FastifyRequest<RouteGenericInterface, RawServerBase>;
+type AnyReply = FastifyReply<RouteGenericInterface, RawServerBase>;
 import type { Logger } from 'pino';
 import { OAuthError } from '../auth/oauth.errors.js';
 import { isPostgresOutage } from './dependency-errors.js';
@@ -31,8 +35,8 @@ export function statusOf(code: ErrorCode): number {
       return 404;
     case 'METHOD_NOT_ALLOWED':
       return 405;
-    case 'NOT_ACCEPTABLE':
-      return 406;
+    case 'REQUEST_TIMEOUT':
+      return 408;
     case 'ALREADY_ACTIVE':
     case 'ACTIVATION_IN_PROGRESS':
     case 'DEVICE_NAME_TAKEN':
@@ -42,6 +46,8 @@ export function statusOf(code: ErrorCode): number {
       return 413;
     case 'UNSUPPORTED_MEDIA_TYPE':
       return 415;
+    case 'HEADERS_TOO_LARGE':
+      return 431;
     case 'TOO_MANY_ATTEMPTS':
     case 'DEVICE_LOCKED':
     case 'RATE_LIMITED':
@@ -87,7 +93,7 @@ function describeBadRequest(error: unknown): string {
  * The one place where errors become HTTP. Used by the Nest filter and by the Fastify error and
  * not-found handlers, so errors raised before Nest's pipeline (body limit, JSON syntax) look the same.
  */
-export function toHttpError(error: unknown, request: FastifyRequest, logger: Logger): HttpErrorResponse {
+export function toHttpError(error: unknown, request: AnyRequest, logger: Logger): HttpErrorResponse {
   const isTokenEndpoint = request.url.startsWith('/oauth/token');
   let domain: DomainError | undefined;
   if (error instanceof OAuthError) {
@@ -133,7 +139,7 @@ function oauthResponse(error: OAuthError): HttpErrorResponse {
   };
 }
 
-export async function sendHttpError(error: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): Promise<void> {
+export async function sendHttpError(error: unknown, request: AnyRequest, reply: AnyReply, logger: Logger): Promise<void> {
   const response = toHttpError(error, request, logger);
   await reply.status(response.status).headers(response.headers).type('application/json; charset=utf-8').send(response.body);
 }

@@ -1,3 +1,7 @@
+import { type Env, EnvReader } from './env-reader.js';
+
+export { CONFIG_VARIABLES } from './config-variables.js';
+
 /**
  * The one place that reads process.env. Every variable is parsed and validated once at boot;
  * a bad value stops the service with a message that names each offending variable.
@@ -37,7 +41,9 @@ export interface AppConfig {
     rateLimitPerClientPerSecond: number;
   };
   logLevel: LogLevel;
-  trustProxy: boolean;
+  /** false, a hop count, or proxy addresses/CIDRs (see TRUST_PROXY). */
+  trustProxy: false | number | string[];
+  http: { requestTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number };
   shutdownDrainSeconds: number;
   demoClient: { id: string | undefined; secret: string | undefined };
 }
@@ -54,96 +60,8 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Record<string, string | undefined>;
-
-/** Every variable the service reads, with its default and meaning (README and .env.example follow it). */
-export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; description: string }> = [
-  { name: 'NODE_ENV', default: 'development', description: 'development | production | test. production refuses the embedded mode.' },
-  { name: 'HOST', default: '0.0.0.0', description: 'Interface to listen on.' },
-  { name: 'PORT', default: '3000', description: 'HTTP port.' },
-  { name: 'PUBLIC_URL', default: 'http://localhost:$PORT', description: 'External base URL; the token issuer (iss) and metadata URLs. Same on every replica.' },
-  { name: 'DATABASE_URL', default: '(embedded)', description: 'postgres://user:pass@host:5432/db. Set with REDIS_URL, or leave both unset for the embedded mode.' },
-  { name: 'REDIS_URL', default: '(embedded)', description: 'redis://host:6379. Set with DATABASE_URL, or leave both unset for the embedded mode.' },
-  { name: 'REDIS_KEY_PREFIX', default: 'totp:', description: 'Prefix of every Redis key this service writes.' },
-  { name: 'DATA_DIR', default: '.data', description: 'Embedded mode only: where the embedded Postgres keeps its data.' },
-  { name: 'DB_POOL_SIZE', default: '10', description: 'Postgres connections per replica.' },
-  { name: 'DEPENDENCY_TIMEOUT_MS', default: '1000', description: 'Time after which a Postgres or Redis call counts as an outage (503).' },
-  { name: 'ENCRYPTION_KEY', default: '(required outside embedded mode)', description: 'AES-256 key(s) for secrets at rest: base64 of 32 bytes, or a comma-separated list "id:base64,..." whose first entry encrypts and all decrypt (rotation).' },
-  { name: 'TOKEN_AUDIENCE', default: 'totp-device-api', description: 'aud claim of access tokens.' },
-  { name: 'ACCESS_TOKEN_TTL_SECONDS', default: '3600', description: 'Lifetime of access tokens (60-86400).' },
-  { name: 'PENDING_REGISTRATION_TTL_SECONDS', default: '600', description: 'Lifetime of a pending registration (1-86400).' },
-  { name: 'TOTP_ISSUER', default: 'TOTP Service', description: 'Issuer shown in authenticator apps.' },
-  { name: 'TOTP_ALGORITHM', default: 'SHA1', description: 'SHA1 | SHA256 | SHA512 for new devices.' },
-  { name: 'TOTP_DIGITS', default: '6', description: '6 | 8 for new devices.' },
-  { name: 'TOTP_PERIOD', default: '30', description: 'Time step in seconds for new devices (15-120).' },
-  { name: 'TOTP_WINDOW', default: '1', description: 'Accepted drift in time steps either side (0-3).' },
-  { name: 'MAX_PENDING_PER_USER', default: '5', description: 'Pending registrations per user.' },
-  { name: 'MAX_ACTIVE_PER_USER', default: '10', description: 'Active devices per user.' },
-  { name: 'MAX_PENDING_PER_CLIENT', default: '10000', description: 'Pending registrations per API client.' },
-  { name: 'ACTIVATION_MAX_ATTEMPTS', default: '5', description: 'Wrong OTPs before a pending registration is destroyed.' },
-  { name: 'LOCKOUT_THRESHOLD', default: '10', description: 'Consecutive verification failures that lock a device.' },
-  { name: 'LOCKOUT_SECONDS', default: '900', description: 'How long a locked device stays locked.' },
-  { name: 'CLIENT_AUTH_MAX_FAILURES', default: '10', description: 'Failed client authentications (per client id and address) before /oauth/token answers 429.' },
-  { name: 'CLIENT_AUTH_BLOCK_SECONDS', default: '900', description: 'Window of that count and length of the block.' },
-  { name: 'RATE_LIMIT_PER_CLIENT_PER_SECOND', default: '100', description: 'Create and activate requests per API client per second; 0 turns it off.' },
-  { name: 'LOG_LEVEL', default: 'info', description: 'fatal | error | warn | info | debug | trace | silent.' },
-  { name: 'SHUTDOWN_DRAIN_SECONDS', default: '0', description: 'On SIGTERM, seconds of answering readiness 503 (while serving) before closing; 5-10 behind a load balancer.' },
-  { name: 'TRUST_PROXY', default: 'false', description: 'true behind a load balancer that sets X-Forwarded-For.' },
-  { name: 'DEMO_CLIENT_ID', default: '(generated)', description: 'Embedded mode: fixed id (UUID) of the demo client.' },
-  { name: 'DEMO_CLIENT_SECRET', default: '(generated)', description: 'Embedded mode: fixed secret of the demo client (at least 32 characters).' },
-];
-
-class Reader {
-  readonly problems: string[] = [];
-  constructor(private readonly env: Env) {}
-
-  raw(name: string): string | undefined {
-    const value = this.env[name];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  }
-
-  string(name: string, fallback: string): string {
-    return this.raw(name) ?? fallback;
-  }
-
-  int(name: string, fallback: number, min: number, max: number): number {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-      this.problems.push(`${name} must be a whole number from ${min} to ${max} (got "${value}")`);
-      return fallback;
-    }
-    return Number(value);
-  }
-
-  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
-    const value = this.raw(name);
-    if (value === undefined) return fallback;
-    const match = allowed.find((a) => a.toLowerCase() === value.toLowerCase());
-    if (match === undefined) {
-      this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
-      return fallback;
-    }
-    return match;
-  }
-
-  url(name: string, protocols: string[]): string | undefined {
-    const value = this.raw(name);
-    if (value === undefined) return undefined;
-    try {
-      const parsed = new URL(value);
-      if (!protocols.includes(parsed.protocol)) {
-        this.problems.push(`${name} must be a ${protocols.join(' or ')}// URL`);
-      }
-    } catch {
-      this.problems.push(`${name} is not a valid URL`);
-    }
-    return value;
-  }
-}
-
 export function loadConfig(env: Env = process.env): AppConfig {
-  const r = new Reader(env);
+  const r = new EnvReader(env);
   const nodeEnv = r.oneOf('NODE_ENV', 'development', ['development', 'production', 'test'] as const);
   const port = r.int('PORT', 3000, 0, 65535);
   const databaseUrl = r.url('DATABASE_URL', ['postgres:', 'postgresql:']);
@@ -202,7 +120,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
       rateLimitPerClientPerSecond: r.int('RATE_LIMIT_PER_CLIENT_PER_SECOND', 100, 0, 1_000_000),
     },
     logLevel: r.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
-    trustProxy: r.oneOf('TRUST_PROXY', 'false', ['true', 'false'] as const) === 'true',
+    trustProxy: r.trustProxy('TRUST_PROXY'),
+    http: {
+      requestTimeoutMs: r.int('REQUEST_TIMEOUT_MS', 10_000, 1000, 120_000),
+      keepAliveTimeoutMs: r.int('KEEP_ALIVE_TIMEOUT_MS', 5000, 1000, 120_000),
+      maxConnections: r.int('MAX_CONNECTIONS', 4096, 16, 1_000_000),
+    },
     shutdownDrainSeconds: r.int('SHUTDOWN_DRAIN_SECONDS', 0, 0, 120),
     demoClient: { id: demoId, secret: demoSecret },
   };

