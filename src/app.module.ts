@@ -10,15 +10,20 @@ import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { dataSourceOptions } from './config/data-source.js';
 import { DevicesModule } from './devices/devices.module.js';
 import { HealthModule } from './health/health.module.js';
+import { CounterStore } from './counters/counter.store.js';
 import { PendingStore } from './pending/pending.store.js';
+import { RedisConnection } from './redis/redis-connection.js';
 import { SecretBox } from './totp/secret-box.js';
 
-/** What the bootstrap resolved before Nest starts: configuration, logger, database and the store. */
+/** What the bootstrap resolved before Nest starts: configuration, logger, database and the stores. */
 export interface Runtime {
   config: AppConfig;
   logger: Logger;
   databaseUrl: string;
+  /** Absent in the embedded mode, whose stores live in the process. */
+  redis: RedisConnection | undefined;
   store: PendingStore;
+  counters: CounterStore;
   box: SecretBox;
 }
 
@@ -32,10 +37,13 @@ class CoreModule {
         { provide: APP_CONFIG, useValue: runtime.config },
         { provide: LOGGER, useValue: runtime.logger },
         { provide: PendingStore, useValue: runtime.store },
+        { provide: CounterStore, useValue: runtime.counters },
+        // Closed by Nest after the HTTP server has drained (RedisConnection.onApplicationShutdown).
+        ...(runtime.redis === undefined ? [] : [{ provide: RedisConnection, useValue: runtime.redis }]),
         { provide: SecretBox, useValue: runtime.box },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
       ],
-      exports: [APP_CONFIG, LOGGER, PendingStore, SecretBox],
+      exports: [APP_CONFIG, LOGGER, PendingStore, CounterStore, SecretBox],
     };
   }
 }

@@ -4,8 +4,11 @@ import { createLogger } from './common/logger.js';
 import { type AppConfig, parseEncryptionKeys } from './config/config.js';
 import { createDataSource, runMigrations } from './config/data-source.js';
 import { type EmbeddedState, loadOrCreateState, reachableRunningDatabase, startEmbeddedPostgres } from './embedded/embedded-database.js';
+import { MemoryCounterStore } from './counters/memory-counter.store.js';
+import { RedisCounterStore } from './counters/redis-counter.store.js';
 import { MemoryPendingStore } from './pending/memory-pending.store.js';
 import { RedisPendingStore } from './pending/redis-pending.store.js';
+import { RedisConnection } from './redis/redis-connection.js';
 import { SecretBox } from './totp/secret-box.js';
 
 export interface PreparedRuntime extends Runtime {
@@ -23,9 +26,18 @@ export interface PreparedRuntime extends Runtime {
 export async function prepareRuntime(config: AppConfig, logger: Logger = createLogger(config.logLevel)): Promise<PreparedRuntime> {
   if (config.databaseUrl !== undefined && config.redisUrl !== undefined) {
     await migrate(config, config.databaseUrl, logger);
-    const store = new RedisPendingStore({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, timeoutMs: config.dependencyTimeoutMs, logger });
-    store.connect();
-    return { config, logger, databaseUrl: config.databaseUrl, store, box: new SecretBox(config.encryptionKeys), release: () => Promise.resolve() };
+    const redis = new RedisConnection({ url: config.redisUrl, timeoutMs: config.dependencyTimeoutMs, logger });
+    redis.connect();
+    return {
+      config,
+      logger,
+      databaseUrl: config.databaseUrl,
+      redis,
+      store: new RedisPendingStore(redis, config.redisKeyPrefix, true),
+      counters: new RedisCounterStore(redis, config.redisKeyPrefix),
+      box: new SecretBox(config.encryptionKeys),
+      release: () => Promise.resolve(),
+    };
   }
   const state = loadOrCreateState(config);
   const keys = config.encryptionKeys.length > 0 ? config.encryptionKeys : parseEncryptionKeys(state.encryptionKey, []);
@@ -40,7 +52,9 @@ export async function prepareRuntime(config: AppConfig, logger: Logger = createL
     config,
     logger,
     databaseUrl: database.url,
+    redis: undefined,
     store: new MemoryPendingStore(),
+    counters: new MemoryCounterStore(),
     box: new SecretBox(keys),
     release: () => database.stop(),
     embedded: { state, databaseDir: `${config.dataDir}/postgres` },

@@ -51,9 +51,11 @@ export class BearerGuard implements CanActivate {
       if (error instanceof InvalidTokenError) throw invalidToken(error.message);
       throw error;
     }
-    // Tokens of a client disabled since they were issued stop working too (within a second).
+    // Tokens of a client disabled, or whose secret was rotated, since they were issued stop working
+    // too (within the client cache's second).
     const client = await this.directory.find(claims.sub);
     if (client === null || client.disabled) throw invalidToken('The client of this access token is disabled');
+    if (claims.gen !== client.tokenGeneration) throw invalidToken('The access token has been revoked');
     const scopes = claims.scope.split(' ');
     // A route that forgot its scope is refused rather than open.
     if (required === undefined || !scopes.includes(required)) {

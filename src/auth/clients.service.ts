@@ -47,6 +47,7 @@ export class ClientsService {
     entity.disabled = false;
     entity.createdAt = new Date();
     entity.secretRotatedAt = null;
+    entity.tokenGeneration = 0;
     await this.clients.insert(entity);
     return { clientId: entity.id, clientSecret: secret };
   }
@@ -57,7 +58,8 @@ export class ClientsService {
     if (existing === null) {
       await this.create(name, scopes, credentials);
     } else if (!secretMatches(credentials.clientSecret, existing.secretHash)) {
-      await this.clients.setSecretHash(credentials.clientId, hashClientSecret(credentials.clientSecret));
+      // Re-aligning the demo client with DEMO_CLIENT_SECRET at start-up, not a revocation.
+      await this.clients.setSecretHash(credentials.clientId, hashClientSecret(credentials.clientSecret), false);
     }
   }
 
@@ -69,9 +71,13 @@ export class ClientsService {
     if (!(await this.clients.setDisabled(clientId, true))) throw new ClientInputError(`No client ${clientId}`);
   }
 
-  async rotateSecret(clientId: string): Promise<ClientCredentials> {
+  /**
+   * A new secret, shown once. By default the tokens issued before stop working (within a second,
+   * on every replica); `keepTokens` lets them run out instead, for a rotation without downtime.
+   */
+  async rotateSecret(clientId: string, options: { keepTokens?: boolean } = {}): Promise<ClientCredentials> {
     const secret = newClientSecret();
-    if (!(await this.clients.setSecretHash(clientId, hashClientSecret(secret)))) throw new ClientInputError(`No client ${clientId}`);
+    if (!(await this.clients.setSecretHash(clientId, hashClientSecret(secret), options.keepTokens !== true))) throw new ClientInputError(`No client ${clientId}`);
     return { clientId, clientSecret: secret };
   }
 }

@@ -23,4 +23,8 @@ export class OAuthClientEntity {
 
   @Column({ name: 'secret_rotated_at', type: 'timestamptz', nullable: true })
   secretRotatedAt: Date | null;
+
+  /** Tokens carry it (claim `gen`); raising it revokes every token issued before. */
+  @Column({ name: 'token_generation', type: 'integer', default: 0 })
+  tokenGeneration: number;
 }

@@ -1,8 +1,9 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { APP_CONFIG, type AppConfig, UUID_V4 } from '../config/config.js';
 import { SecretBox } from '../totp/secret-box.js';
 import { SigningKeyEntity } from './signing-key.entity.js';
+import { isLowS, toLowS } from './low-s.js';
 import { SigningKeysRepository } from './signing-keys.repository.js';
 
 export interface AccessTokenClaims {
@@ -13,6 +14,8 @@ export interface AccessTokenClaims {
   iat: number;
   exp: number;
   jti: string;
+  /** The client's token generation at issue (absent in tokens issued before it existed: 0). */
+  gen: number;
 }
 
 export class InvalidTokenError extends Error {}
@@ -70,7 +73,7 @@ export class TokenSigner implements OnModuleInit {
     return { keys: this.jwks };
   }
 
-  issue(clientId: string, scopes: string[]): { token: string; claims: AccessTokenClaims } {
+  issue(clientId: string, scopes: string[], generation = 0): { token: string; claims: AccessTokenClaims } {
     if (this.current === undefined) throw new Error('TokenSigner used before initialisation');
     const now = Math.floor(Date.now() / 1000);
     const claims: AccessTokenClaims = {
@@ -81,9 +84,10 @@ export class TokenSigner implements OnModuleInit {
       iat: now,
       exp: now + this.config.accessTokenTtlSeconds,
       jti: randomUUID(),
+      gen: generation,
     };
     const input = `${b64url({ alg: 'ES256', typ: 'at+jwt', kid: this.current.kid })}.${b64url(claims)}`;
-    const signature = sign('sha256', Buffer.from(input), { key: this.current.key, dsaEncoding: 'ieee-p1363' });
+    const signature = toLowS(sign('sha256', Buffer.from(input), { key: this.current.key, dsaEncoding: 'ieee-p1363' }));
     return { token: `${input}.${signature.toString('base64url')}`, claims };
   }
 
@@ -115,7 +119,7 @@ export class TokenSigner implements OnModuleInit {
       key = this.publicKeys.get(header.kid);
     }
     const signature = Buffer.from(signaturePart, 'base64url');
-    if (key === undefined || signature.length !== 64) throw new InvalidTokenError('The access token signature is not valid');
+    if (key === undefined || !isLowS(signature)) throw new InvalidTokenError('The access token signature is not valid');
     const valid = verify('sha256', Buffer.from(`${headerPart}.${payloadPart}`), { key, dsaEncoding: 'ieee-p1363' }, signature);
     if (!valid) throw new InvalidTokenError('The access token signature is not valid');
     return this.checkClaims(parseJson(payloadPart));
@@ -134,7 +138,10 @@ export class TokenSigner implements OnModuleInit {
     if (typeof c.sub !== 'string' || typeof c.scope !== 'string' || typeof c.jti !== 'string') {
       throw new InvalidTokenError('The access token is missing claims');
     }
-    return { iss: c.iss, aud: this.config.tokenAudience, sub: c.sub, scope: c.scope, iat: c.iat, exp: c.exp, jti: c.jti };
+    if (!UUID_V4.test(c.sub)) throw new InvalidTokenError('The access token has an invalid subject');
+    const gen = c.gen ?? 0;
+    if (typeof gen !== 'number' || !Number.isInteger(gen)) throw new InvalidTokenError('The access token has an invalid generation');
+    return { iss: c.iss, aud: this.config.tokenAudience, sub: c.sub.toLowerCase(), scope: c.scope, iat: c.iat, exp: c.exp, jti: c.jti, gen };
   }
 }
 

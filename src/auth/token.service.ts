@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { DependencyUnavailableError } from '../common/domain-error.js';
 import { LOGGER } from '../common/logger.js';
 import { APP_CONFIG, type AppConfig, UUID_V4 } from '../config/config.js';
-import { PendingStore } from '../pending/pending.store.js';
+import { CounterStore, type Reservation } from '../counters/counter.store.js';
+import { throttleAddress } from './client-address.js';
 import { secretMatches } from './client-secret.js';
 import { ClientDirectory } from './client-directory.js';
 import { OAuthError } from './oauth.errors.js';
@@ -40,7 +41,7 @@ export class TokenService {
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly directory: ClientDirectory,
     private readonly signer: TokenSigner,
-    private readonly store: PendingStore,
+    private readonly counters: CounterStore,
   ) {}
 
   async issue(request: TokenRequest): Promise<TokenResponse> {
@@ -55,32 +56,40 @@ export class TokenService {
     const client = await this.authenticate(credentials, request.ip, challenge);
     if (client.disabled) throw new OAuthError('unauthorized_client', 'This client is disabled');
     const scopes = grantedScopes(params.get('scope'), client.scopes);
-    const { token, claims } = this.signer.issue(client.id, scopes);
+    const { token, claims } = this.signer.issue(client.id, scopes, client.tokenGeneration);
     this.logger.info({ clientId: client.id, jti: claims.jti, scope: claims.scope, method: credentials.method }, 'access token issued');
     return { access_token: token, token_type: 'Bearer', expires_in: this.config.accessTokenTtlSeconds, scope: claims.scope };
   }
 
+  /**
+   * Client authentication, throttled per client and source address: each attempt is counted before
+   * its secret is compared (so at most CLIENT_AUTH_MAX_FAILURES wrong secrets are ever compared per
+   * window, however many arrive at once), and a success gives its count back. Ids of no known client
+   * share one count per address, so a flood of invented ids keeps no state per id. The address is
+   * the one TRUST_PROXY yields: a caller cannot pick the address its failures are counted under.
+   */
   private async authenticate(credentials: Credentials, ip: string, challenge: Record<string, string>) {
     const limits = this.config.limits;
-    // Keyed as the lookup is (lower case), so spelling variants of one id share a count. Parallel
-    // guesses can each pass the check before any failure is counted; with 256-bit secrets this
-    // throttle is defence in depth, and an extra Redis write on every success would cost more.
-    const counter = `client-auth:${credentials.clientId.slice(0, 64).toLowerCase()}:${ip}`;
-    const failures = await this.throttleStep(() => this.store.peek(counter), { count: 0, resetInMs: 0 });
-    if (failures.count >= limits.clientAuthMaxFailures) {
+    const id = credentials.clientId.toLowerCase();
+    const client = UUID_V4.test(id) ? await this.directory.find(id) : null;
+    const counter = `client-auth:${client?.id ?? 'unknown'}:${throttleAddress(ip)}`;
+    const reservation = await this.throttleStep(
+      () => this.counters.reserve(counter, limits.clientAuthMaxFailures, limits.clientAuthBlockSeconds * 1000),
+      UNTHROTTLED,
+    );
+    if (!reservation.granted) {
       throw new OAuthError('too_many_requests', 'Too many failed client authentications; retry later', {
-        'retry-after': String(Math.max(1, Math.ceil(failures.resetInMs / 1000))),
+        'retry-after': String(Math.max(1, Math.ceil(reservation.resetInMs / 1000))),
       });
     }
-    const client = UUID_V4.test(credentials.clientId) ? await this.directory.find(credentials.clientId.toLowerCase()) : null;
     // Compare against a dummy hash for unknown clients too, so timing does not reveal which ids exist.
     const matches = secretMatches(credentials.clientSecret, client?.secretHash ?? '0'.repeat(64)) && client !== null;
     if (!matches || client === null) {
-      await this.throttleStep(() => this.store.hit(counter, limits.clientAuthBlockSeconds * 1000), undefined);
       this.logger.warn({ clientId: client?.id, ip, method: credentials.method }, 'client authentication failed');
       throw new OAuthError('invalid_client', 'Client authentication failed', challenge);
     }
-    if (failures.count > 0) await this.throttleStep(() => this.store.reset(counter), undefined);
+    // Not awaited: the answer does not depend on it.
+    void this.throttleStep(() => this.counters.release(counter), undefined);
     return client;
   }
 
@@ -99,6 +108,8 @@ export class TokenService {
     }
   }
 }
+
+const UNTHROTTLED: Reservation = { granted: true, count: 0, resetInMs: 0 };
 
 function readParams(body: unknown): Map<string, string> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {

@@ -7,7 +7,9 @@ const USAGE = `Usage:
   npm run client:create -- --name "Acme web" --scopes "devices:write devices:read otp:verify"
   npm run client:list
   npm run client:disable -- --client-id <uuid>
-  npm run client:rotate-secret -- --client-id <uuid>`;
+  npm run client:rotate-secret -- --client-id <uuid> [--keep-tokens]
+    (by default the client's tokens issued before the rotation stop working at once;
+     --keep-tokens lets them run until they expire)`;
 
 const out = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 
@@ -15,7 +17,7 @@ async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   const { values } = parseArgs({
     args: rest,
-    options: { name: { type: 'string' }, scopes: { type: 'string' }, 'client-id': { type: 'string' } },
+    options: { name: { type: 'string' }, scopes: { type: 'string' }, 'client-id': { type: 'string' }, 'keep-tokens': { type: 'boolean' } },
     strict: true,
   });
   const clientId = values['client-id'];
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
     }
     case 'rotate-secret': {
       const id = requireId();
-      out(await withClientsService((clients) => clients.rotateSecret(id)));
+      out(await withClientsService((clients) => clients.rotateSecret(id, { keepTokens: values['keep-tokens'] === true })));
       return;
     }
     default:

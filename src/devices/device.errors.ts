@@ -27,6 +27,11 @@ export const rateLimited = (retryAfterMs: number) =>
   new DomainError('RATE_LIMITED', 'Too many requests for this client; slow down', {
     headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
   });
+/** A registration stored before today's rules (a name the database refuses): rename it, then activate. */
+export const invalidRegistrationData = () =>
+  new DomainError('VALIDATION_FAILED', 'The request is not valid', {
+    errors: [{ field: 'deviceName', message: 'The registration\'s deviceName is not valid: rename it (PATCH), then activate' }],
+  });
 export const otpLength = (digits: number) => new DomainError('VALIDATION_FAILED', 'The request is not valid', {
   errors: [{ field: 'otp', message: `otp must be ${digits} digits` }],
 });

@@ -29,6 +29,7 @@ export class DevicesController {
 
   @Post()
   @ApiScope('devices:write')
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Create a TOTP device (pending until activated)', description: 'Returns the secret once, the otpauth:// URI and the QR code URL. The registration expires after PENDING_REGISTRATION_TTL_SECONDS.' })
   @ApiCreatedResponse({ type: CreatedRegistrationDto })
   @ApiErrors('UNSUPPORTED_DEVICE_TYPE', 'DEVICE_NAME_TAKEN', 'DEVICE_LIMIT_REACHED', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE')

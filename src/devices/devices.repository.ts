@@ -6,13 +6,33 @@ import { AUDIT_COLUMNS, auditColumns, auditUnnest, auditValues } from '../audit/
 import { Batcher, type BatchFailure, settleEach } from '../common/batcher.js';
 import { DependencyUnavailableError } from '../common/domain-error.js';
 import { APP_CONFIG, type AppConfig, UUID_V4 } from '../config/config.js';
+import { deviceNameKey } from './device-name.js';
 import { type Sql, sqlOf } from '../config/sql.js';
 import { DeviceEntity } from './device.entity.js';
 
-export type InsertOutcome = 'OK' | 'ALREADY_ACTIVE' | 'NAME_TAKEN' | 'LIMIT_REACHED';
-export interface FailureResult {
-  failureCount: number;
+export type InsertOutcome = 'OK' | 'ALREADY_ACTIVE' | 'NAME_TAKEN' | 'LIMIT_REACHED' | 'INVALID_DATA';
+
+/**
+ * The decision on one code for one device. LOCKED: refused unseen (the device was locked);
+ * LOCKED_NOW: this failure locked it; REJECTED: a wrong code or a replay (`replay`). `lockedUntil`
+ * is set for LOCKED and LOCKED_NOW only.
+ */
+export type AttemptOutcome = 'ACCEPTED' | 'REJECTED' | 'LOCKED_NOW' | 'LOCKED' | 'NOT_FOUND';
+export interface AttemptResult {
+  outcome: AttemptOutcome;
   lockedUntil: Date | null;
+  replay: boolean;
+}
+export interface AttemptInput {
+  clientId: string;
+  userId: string;
+  id: string;
+  /** The time step the code matched, or null for a code that matched none. */
+  step: number | null;
+  now: Date;
+  threshold: number;
+  lockSeconds: number;
+  requestId: string;
 }
 
 // deadlock_detected, serialization_failure: batches of two replicas met on rows in opposite orders.
@@ -24,6 +44,13 @@ const lockConflict = (error: unknown): boolean => {
 const uniqueViolation = (error: unknown): string | undefined => {
   const e = error as { code?: unknown; constraint?: unknown };
   return e.code === '23505' && typeof e.constraint === 'string' ? e.constraint : undefined;
+};
+
+// SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation): one row's contents,
+// not the statement, are wrong. In a batch, such a row must fail alone (issue 10).
+const rowError = (error: unknown): boolean => {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 };
 
 const SELECT_DEVICE = `SELECT id, client_id, user_id, device_type, device_name, sealed_secret, key_id, algorithm, digits, period, status,
@@ -71,11 +98,58 @@ function toEntity(row: DeviceRow): DeviceEntity {
   return d;
 }
 
-interface StepInput {
+/**
+ * One code's attempt on one device, decided atomically: the row is locked, then a locked device
+ * refuses without counting, a matching step later than the last accepted one is accepted (count
+ * reset), and anything else counts a failure, the threshold-th of which locks the device and
+ * starts a clean count. Because the count is checked on the locked row before a guess's outcome is
+ * applied, at most `threshold` wrong codes are ever decided per lock period, however many arrive
+ * at once on however many replicas (issue 10). Its audit events are written in the same statement.
+ */
+const ATTEMPT_SQL = `WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::timestamptz[], $6::int[], $7::int[], $8::text[])
+      AS i(id, client_id, user_id, step, at, threshold, lock_secs, request_id)
+  ), target AS (
+    SELECT d.id, d.last_used_step, d.failure_count, d.locked_until, i.client_id, i.user_id, i.step, i.at, i.threshold, i.lock_secs, i.request_id
+      FROM devices d JOIN input i ON d.id = i.id AND d.client_id = i.client_id AND d.user_id = i.user_id
+     ORDER BY d.id
+       FOR UPDATE OF d
+  ), decided AS (
+    SELECT t.*, o.outcome, o.outcome = 'ACCEPTED' AS ok,
+           t.step IS NOT NULL AND o.outcome IN ('REJECTED', 'LOCKED_NOW') AS replay,
+           CASE WHEN o.outcome = 'LOCKED_NOW' THEN t.at + make_interval(secs => t.lock_secs) END AS new_lock
+      FROM target t CROSS JOIN LATERAL (SELECT CASE
+             WHEN t.locked_until > t.at THEN 'LOCKED'
+             WHEN t.step IS NOT NULL AND (t.last_used_step IS NULL OR t.last_used_step < t.step) THEN 'ACCEPTED'
+             WHEN t.failure_count + 1 >= t.threshold THEN 'LOCKED_NOW'
+             ELSE 'REJECTED' END AS outcome) o
+  ), changed AS (
+    UPDATE devices d SET
+        last_used_step = CASE WHEN x.ok THEN x.step ELSE d.last_used_step END,
+        last_used_at = CASE WHEN x.ok THEN x.at ELSE d.last_used_at END,
+        failure_count = CASE WHEN x.outcome = 'REJECTED' THEN x.failure_count + 1 ELSE 0 END,
+        locked_until = x.new_lock
+      FROM decided x WHERE d.id = x.id AND x.outcome <> 'LOCKED'
+    RETURNING d.id
+  ), audit AS (
+    INSERT INTO audit_events (event_id, client_id, user_id, device_id, type, request_id, detail, created_at)
+    SELECT gen_random_uuid(), x.client_id, x.user_id, x.id, e.type, x.request_id,
+           CASE WHEN e.type = 'DEVICE_LOCKED' THEN jsonb_build_object('lockedUntil', to_char(x.new_lock AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) END,
+           x.at
+      FROM decided x CROSS JOIN LATERAL (VALUES
+             (1, x.ok, 'OTP_VERIFIED'), (2, x.replay, 'REPLAY_REFUSED'),
+             (3, x.outcome IN ('REJECTED', 'LOCKED_NOW'), 'VERIFICATION_FAILED'), (4, x.outcome = 'LOCKED_NOW', 'DEVICE_LOCKED')) AS e(n, happened, type)
+     WHERE e.happened
+     ORDER BY x.id, e.n
+  )
+  SELECT x.id, x.outcome, CASE x.outcome WHEN 'LOCKED_NOW' THEN x.new_lock WHEN 'LOCKED' THEN x.locked_until END AS locked_until, x.replay
+    FROM decided x`;
+
+interface AttemptRow {
   id: string;
-  step: number;
-  now: Date;
-  event: AuditEventEntity;
+  outcome: Exclude<AttemptOutcome, 'NOT_FOUND'>;
+  locked_until: Date | null;
+  replay: boolean;
 }
 
 interface ActivationInput {
@@ -108,7 +182,7 @@ const MAX_BATCH = 128;
 export class DevicesRepository {
   private readonly sql: Sql;
   private readonly reads: Batcher<string, DeviceRow | undefined>;
-  private readonly steps: Batcher<StepInput, boolean>;
+  private readonly attempts: Batcher<AttemptInput, AttemptResult>;
   private readonly admissions: Batcher<AdmissionInput, AdmissionOutcome>;
   private readonly activations: Batcher<ActivationInput, InsertOutcome>;
 
@@ -133,41 +207,23 @@ export class DevicesRepository {
     }, BATCH);
     // Keyed by device: one device never appears twice in a statement, nor in two at once, so two
     // codes for one device are decided one after the other. Rows are locked in id order, so batches
-    // of two replicas do not deadlock in the usual plan; if they ever do, each request is decided
-    // on its own statement.
-    this.steps = new Batcher(async (unsorted) => {
-      const inputs = [...unsorted].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      let rows: Array<{ id: string }>;
+    // of two replicas do not deadlock in the usual plan; if they ever do, or one row's data is
+    // refused, each request is decided on its own statement.
+    this.attempts = new Batcher(async (inputs) => {
       try {
-        rows = await this.sql<{ id: string }>(
-          `WITH input AS (
-             SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) AS i(id, step, at)
-           ), used AS (
-             UPDATE devices d SET last_used_step = i.step, last_used_at = i.at, failure_count = 0, locked_until = NULL
-               FROM input i
-              WHERE d.id = i.id AND (d.last_used_step IS NULL OR d.last_used_step < i.step) AND (d.locked_until IS NULL OR d.locked_until <= i.at)
-              RETURNING d.id
-           ), audit AS (
-             INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')})
-             SELECT e.* FROM ${auditUnnest(4)} WHERE e.device_id IN (SELECT id FROM used)
-           )
-           SELECT id FROM used`,
-          [inputs.map((i) => i.id), inputs.map((i) => i.step), inputs.map((i) => i.now), ...auditColumns(inputs.map((i) => i.event))],
-        );
+        return await this.runAttempts(inputs);
       } catch (error) {
-        if (!lockConflict(error)) throw error;
-        return settleEach(unsorted, (i) => this.consumeOne(i));
+        if (inputs.length === 1 || (!lockConflict(error) && !rowError(error))) throw error;
+        return settleEach(inputs, async (i) => (await this.runAttempts([i]))[0]);
       }
-      const used = new Set(rows.map((r) => r.id));
-      return unsorted.map((i) => used.has(i.id));
     }, { ...BATCH, key: (i) => i.id });
     this.admissions = new Batcher(async (inputs) => {
       const rows = await this.sql<{ outcome: AdmissionOutcome }>(
         `WITH input AS (
-           SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::uuid[]) WITH ORDINALITY AS i(client_id, user_id, name, max_active, event_id, n)
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::uuid[]) WITH ORDINALITY AS i(client_id, user_id, name_key, max_active, event_id, n)
          ), summary AS (
            SELECT i.n, i.event_id,
-                  CASE WHEN coalesce(bool_or(lower(d.device_name) = lower(i.name)), false) THEN 'NAME_TAKEN'
+                  CASE WHEN coalesce(bool_or(d.name_key = i.name_key), false) THEN 'NAME_TAKEN'
                        WHEN count(d.id) >= min(i.max_active) THEN 'LIMIT_REACHED'
                        ELSE 'OK' END AS outcome
              FROM input i LEFT JOIN devices d ON d.client_id = i.client_id AND d.user_id = i.user_id AND d.status = 'ACTIVE'
@@ -178,7 +234,7 @@ export class DevicesRepository {
          )
          SELECT outcome FROM summary ORDER BY n`,
         [
-          inputs.map((i) => i.clientId), inputs.map((i) => i.userId), inputs.map((i) => i.deviceName), inputs.map((i) => i.maxActive),
+          inputs.map((i) => i.clientId), inputs.map((i) => i.userId), inputs.map((i) => deviceNameKey(i.deviceName)), inputs.map((i) => i.maxActive),
           inputs.map((i) => i.event.eventId), ...auditColumns(inputs.map((i) => i.event)),
         ],
       );
@@ -211,9 +267,9 @@ export class DevicesRepository {
   /** How many active devices the user has, and whether one already has this name (ignoring case). */
   async activeSummary(clientId: string, userId: string, deviceName: string): Promise<{ count: number; nameTaken: boolean }> {
     const [row] = await this.sql<{ count: number; taken: boolean | null }>(
-      `SELECT count(*)::int AS count, bool_or(lower(device_name) = lower($3)) AS taken
+      `SELECT count(*)::int AS count, bool_or(name_key = $3) AS taken
          FROM devices WHERE client_id = $1 AND user_id = $2 AND status = 'ACTIVE'`,
-      [clientId, userId, deviceName],
+      [clientId, userId, deviceNameKey(deviceName)],
     );
     return { count: row?.count ?? 0, nameTaken: row?.taken === true };
   }
@@ -250,8 +306,8 @@ export class DevicesRepository {
       const rows = await this.sql<{ id: string }>(
         `WITH input AS (
            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::int[],
-                                $11::bigint[], $12::timestamptz[], $13::timestamptz[], $14::int[])
-             AS i(id, client_id, user_id, device_type, device_name, sealed_secret, key_id, algorithm, digits, period, last_used_step, created_at, activated_at, max_per_user)
+                                $11::bigint[], $12::timestamptz[], $13::timestamptz[], $14::int[], $15::text[])
+             AS i(id, client_id, user_id, device_type, device_name, sealed_secret, key_id, algorithm, digits, period, last_used_step, created_at, activated_at, max_per_user, name_key)
          ), slot AS (
            INSERT INTO user_device_counts AS c (client_id, user_id, active)
            SELECT client_id, user_id, 1 FROM input ORDER BY client_id, user_id
@@ -259,28 +315,28 @@ export class DevicesRepository {
             WHERE c.active < (SELECT max_per_user FROM input i WHERE i.client_id = c.client_id AND i.user_id = c.user_id)
            RETURNING client_id, user_id
          ), device AS (
-           INSERT INTO devices (id, client_id, user_id, device_type, device_name, sealed_secret, key_id, algorithm, digits, period, status,
+           INSERT INTO devices (id, client_id, user_id, device_type, device_name, name_key, sealed_secret, key_id, algorithm, digits, period, status,
                                 last_used_step, failure_count, locked_until, created_at, activated_at, last_used_at)
-           SELECT i.id, i.client_id, i.user_id, i.device_type, i.device_name, i.sealed_secret, i.key_id, i.algorithm, i.digits, i.period, 'ACTIVE',
+           SELECT i.id, i.client_id, i.user_id, i.device_type, i.device_name, i.name_key, i.sealed_secret, i.key_id, i.algorithm, i.digits, i.period, 'ACTIVE',
                   i.last_used_step, 0, NULL, i.created_at, i.activated_at, NULL
              FROM input i JOIN slot s ON s.client_id = i.client_id AND s.user_id = i.user_id
            RETURNING id
          ), audit AS (
            INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')})
-           SELECT e.* FROM ${auditUnnest(15)} WHERE e.device_id IN (SELECT id FROM device)
+           SELECT e.* FROM ${auditUnnest(16)} WHERE e.device_id IN (SELECT id FROM device)
          )
          SELECT id FROM device`,
         [
           column((d) => d.id), column((d) => d.clientId), column((d) => d.userId), column((d) => d.deviceType), column((d) => d.deviceName),
           column((d) => d.sealedSecret), column((d) => d.keyId), column((d) => d.algorithm), column((d) => d.digits), column((d) => d.period),
           column((d) => d.lastUsedStep), column((d) => d.createdAt), column((d) => d.activatedAt), inputs.map((i) => i.maxPerUser),
-          ...auditColumns(inputs.map((i) => i.event)),
+          column((d) => deviceNameKey(d.deviceName)), ...auditColumns(inputs.map((i) => i.event)),
         ],
       );
       const inserted = new Set(rows.map((r) => r.id));
       return inputs.map((i) => (inserted.has(i.device.id) ? 'OK' : 'LIMIT_REACHED'));
     } catch (error) {
-      if (uniqueViolation(error) === undefined && !lockConflict(error)) throw error;
+      if (!rowError(error) && !lockConflict(error)) throw error;
       // One at a time, each with its own outcome or error: a device saved here is never reported
       // as failed because another activation of the batch failed.
       return settleEach(inputs, (i) => this.insertOne(i));
@@ -289,7 +345,7 @@ export class DevicesRepository {
 
   private async insertOne({ device, maxPerUser, event }: ActivationInput): Promise<InsertOutcome> {
     const d = device;
-    const auditParams = AUDIT_COLUMNS.map((_, i) => `$${19 + i}`).join(', ');
+    const auditParams = AUDIT_COLUMNS.map((_, i) => `$${20 + i}`).join(', ');
     try {
       const rows = await this.sql<{ id: string }>(
         `WITH slot AS (
@@ -297,9 +353,9 @@ export class DevicesRepository {
            ON CONFLICT (client_id, user_id) DO UPDATE SET active = c.active + 1 WHERE c.active < $18
            RETURNING 1
          ), device AS (
-           INSERT INTO devices (id, client_id, user_id, device_type, device_name, sealed_secret, key_id, algorithm, digits, period, status,
+           INSERT INTO devices (id, client_id, user_id, device_type, device_name, name_key, sealed_secret, key_id, algorithm, digits, period, status,
                                 last_used_step, failure_count, locked_until, created_at, activated_at, last_used_at)
-           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 FROM slot
+           SELECT $1, $2, $3, $4, $5, $19, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 FROM slot
            RETURNING id
          ), audit AS (
            INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) SELECT ${auditParams} FROM device
@@ -307,24 +363,32 @@ export class DevicesRepository {
          SELECT id FROM device`,
         [
           d.id, d.clientId, d.userId, d.deviceType, d.deviceName, d.sealedSecret, d.keyId, d.algorithm, d.digits, d.period, d.status,
-          d.lastUsedStep, d.failureCount, d.lockedUntil, d.createdAt, d.activatedAt, d.lastUsedAt, maxPerUser, ...auditValues([event]),
+          d.lastUsedStep, d.failureCount, d.lockedUntil, d.createdAt, d.activatedAt, d.lastUsedAt, maxPerUser, deviceNameKey(d.deviceName), ...auditValues([event]),
         ],
       );
       return rows.length > 0 ? 'OK' : 'LIMIT_REACHED';
     } catch (error) {
       const constraint = uniqueViolation(error);
       if (constraint === 'devices_pkey') return 'ALREADY_ACTIVE';
-      if (constraint === 'devices_active_name_uq') return 'NAME_TAKEN';
+      if (constraint === 'devices_active_name_key_uq') return 'NAME_TAKEN';
+      // The registration holds something the table refuses (stored before today's checks).
+      if (rowError(error)) return 'INVALID_DATA';
       throw error;
     }
   }
 
   async rename(clientId: string, userId: string, id: string, deviceName: string): Promise<'OK' | 'NOT_FOUND' | 'NAME_TAKEN'> {
     try {
-      const rows = await this.sql('UPDATE devices SET device_name = $4 WHERE id = $1 AND client_id = $2 AND user_id = $3 RETURNING id', [id, clientId, userId, deviceName]);
+      const rows = await this.sql('UPDATE devices SET device_name = $4, name_key = $5 WHERE id = $1 AND client_id = $2 AND user_id = $3 RETURNING id', [
+        id,
+        clientId,
+        userId,
+        deviceName,
+        deviceNameKey(deviceName),
+      ]);
       return rows.length > 0 ? 'OK' : 'NOT_FOUND';
     } catch (error) {
-      if (uniqueViolation(error) === 'devices_active_name_uq') return 'NAME_TAKEN';
+      if (uniqueViolation(error) === 'devices_active_name_key_uq') return 'NAME_TAKEN';
       throw error;
     }
   }
@@ -340,43 +404,26 @@ export class DevicesRepository {
     return rows.length > 0;
   }
 
-  /**
-   * Accepts a time step at most once: the update succeeds only when the step is later than the last
-   * accepted one and the device is not locked, so two concurrent requests with one code cannot both
-   * pass. The OTP_VERIFIED event is written by the same statement, only when the update happened.
-   */
-  consumeStep(id: string, step: number, now: Date, event: AuditEventEntity): Promise<boolean> {
-    return this.steps.submit({ id, step, now, event });
+  /** Decides one code for one device (see ATTEMPT_SQL); concurrent attempts share a statement. */
+  async attempt(input: AttemptInput): Promise<AttemptResult> {
+    return this.attempts.submit(input);
   }
 
-  /** consumeStep for one device in its own statement (the fallback of a batch). */
-  private async consumeOne({ id, step, now, event }: StepInput): Promise<boolean> {
-    const auditParams = AUDIT_COLUMNS.map((_, i) => `$${4 + i}`).join(', ');
-    const rows = await this.sql(
-      `WITH used AS (
-         UPDATE devices SET last_used_step = $2, last_used_at = $3, failure_count = 0, locked_until = NULL
-          WHERE id = $1 AND (last_used_step IS NULL OR last_used_step < $2) AND (locked_until IS NULL OR locked_until <= $3)
-          RETURNING id
-       ), audit AS (
-         INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) SELECT ${auditParams} FROM used
-       )
-       SELECT id FROM used`,
-      [id, step, now, ...auditValues([event])],
-    );
-    return rows.length > 0;
-  }
-
-  /** Counts a failure atomically; at the threshold the device locks and the count starts again. */
-  async recordFailure(id: string, threshold: number, lockSeconds: number, now: Date): Promise<FailureResult | undefined> {
-    const rows = await this.sql<{ failure_count: number; locked_until: Date | null }>(
-      `UPDATE devices SET
-          failure_count = CASE WHEN failure_count + 1 >= $2 THEN 0 ELSE failure_count + 1 END,
-          locked_until = CASE WHEN failure_count + 1 >= $2 THEN $4::timestamptz + make_interval(secs => $3) ELSE locked_until END
-        WHERE id = $1
-        RETURNING failure_count, locked_until`,
-      [id, threshold, lockSeconds, now],
-    );
-    const row = rows[0];
-    return row === undefined ? undefined : { failureCount: row.failure_count, lockedUntil: row.locked_until };
+  private async runAttempts(inputs: AttemptInput[]): Promise<AttemptResult[]> {
+    const rows = await this.sql<AttemptRow>(ATTEMPT_SQL, [
+      inputs.map((i) => i.id),
+      inputs.map((i) => i.clientId),
+      inputs.map((i) => i.userId),
+      inputs.map((i) => i.step),
+      inputs.map((i) => i.now),
+      inputs.map((i) => i.threshold),
+      inputs.map((i) => i.lockSeconds),
+      inputs.map((i) => i.requestId),
+    ]);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return inputs.map((i) => {
+      const row = byId.get(i.id);
+      return row === undefined ? { outcome: 'NOT_FOUND', lockedUntil: null, replay: false } : { outcome: row.outcome, lockedUntil: row.locked_until, replay: row.replay };
+    });
   }
 }

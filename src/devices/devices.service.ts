@@ -57,19 +57,29 @@ export class DevicesService {
     return { ...(await this.get(caller, userId, deviceId)), message: 'Device renamed' };
   }
 
+  /**
+   * Deletes an active device, or else a pending registration. An activation running at the same
+   * time either holds the registration (409, retry) or has already written the device, which the
+   * second look at the devices table then deletes: the delete never answers 404 while the device
+   * it was asked to delete ends up active.
+   */
   async delete(caller: Caller, userId: string, deviceId: string): Promise<void> {
-    if (await this.devices.delete(caller.clientId, userId, deviceId)) {
-      await this.audit.record({ type: 'DEVICE_DELETED', caller, userId, deviceId });
-      // A registration left behind by the activation must not bring the device back.
-      await this.store.remove(caller.clientId, deviceId, { evenIfClaimed: true }).catch(() => undefined);
+    if (await this.deleteActive(caller, userId, deviceId)) return;
+    const outcome = await this.store.remove(caller.clientId, userId, deviceId);
+    if (outcome === 'BUSY') throw activationInProgress();
+    if (outcome === 'REMOVED') {
+      await this.audit.record({ type: 'REGISTRATION_DELETED', caller, userId, deviceId });
       return;
     }
-    const pending = await this.store.get(caller.clientId, deviceId);
-    if (pending === undefined || pending.userId !== userId) throw deviceNotFound();
-    const outcome = await this.store.remove(caller.clientId, deviceId);
-    if (outcome === 'BUSY') throw activationInProgress();
-    if (outcome === 'NOT_FOUND') throw deviceNotFound();
-    await this.audit.record({ type: 'REGISTRATION_DELETED', caller, userId, deviceId });
+    if (!(await this.deleteActive(caller, userId, deviceId))) throw deviceNotFound();
+  }
+
+  private async deleteActive(caller: Caller, userId: string, deviceId: string): Promise<boolean> {
+    if (!(await this.devices.delete(caller.clientId, userId, deviceId))) return false;
+    await this.audit.record({ type: 'DEVICE_DELETED', caller, userId, deviceId });
+    // A registration left behind by the activation must not bring the device back.
+    await this.store.remove(caller.clientId, userId, deviceId, { evenIfClaimed: true }).catch(() => undefined);
+    return true;
   }
 }
 

@@ -17,6 +17,7 @@ import {
   deviceLimitReached,
   deviceNameTaken,
   invalidOtp,
+  invalidRegistrationData,
   otpLength,
   registrationNotFound,
   tooManyAttempts,
@@ -98,7 +99,7 @@ export class RegistrationService {
   /** Takes back a registration whose creation did not complete (its id and secret were never returned). */
   private async withdraw(r: PendingRegistration): Promise<void> {
     try {
-      await this.store.remove(r.clientId, r.authId, { evenIfClaimed: true, userId: r.userId });
+      await this.store.remove(r.clientId, r.userId, r.authId, { evenIfClaimed: true });
     } catch (error) {
       // Its id and secret were never returned, but it is listed as pending (so its QR code can be
       // fetched by the same client) until its TTL ends; rare: Postgres and Redis both failing at once.
@@ -149,12 +150,13 @@ export class RegistrationService {
     }
     if (outcome !== 'OK') {
       await this.store.release(caller.clientId, authId);
+      if (outcome === 'INVALID_DATA') throw invalidRegistrationData();
       if (outcome === 'ALREADY_ACTIVE' || (await this.devices.existsForClient(caller.clientId, userId, authId))) throw alreadyActive();
       if (outcome === 'NAME_TAKEN') throw deviceNameTaken();
       throw deviceLimitReached(`A user may have at most ${this.config.limits.maxActivePerUser} active devices`);
     }
     try {
-      await this.store.remove(caller.clientId, authId, { evenIfClaimed: true, userId });
+      await this.store.remove(caller.clientId, userId, authId, { evenIfClaimed: true });
     } catch (error) {
       // The device is safely in Postgres; the leftover registration expires by itself and is
       // hidden from listings (the device shadows it), and activating it again answers 409.
@@ -165,7 +167,7 @@ export class RegistrationService {
 
   private async refuse(caller: Caller, registration: PendingRegistration): Promise<never> {
     const { authId, userId } = registration;
-    const outcome = await this.store.recordFailure(caller.clientId, authId, this.config.limits.activationMaxAttempts);
+    const outcome = await this.store.recordFailure(caller.clientId, userId, authId, this.config.limits.activationMaxAttempts);
     await this.audit.record({ type: 'ACTIVATION_FAILED', caller, userId, deviceId: authId });
     if (outcome.status === 'EXHAUSTED') {
       await this.audit.record({ type: 'REGISTRATION_EXHAUSTED', caller, userId, deviceId: authId });

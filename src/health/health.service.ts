@@ -32,11 +32,12 @@ export class HealthService implements BeforeApplicationShutdown {
     this.startDraining();
   }
 
+  /** Postgres answers a query; Redis takes a write (a Redis that answers PING but refuses writes is DOWN). */
   async readiness(): Promise<ReadinessReport> {
     const timeout = this.config.dependencyTimeoutMs;
     const [postgres, redis] = await Promise.all([
       withTimeout(this.dataSource.query('SELECT 1'), timeout).then(() => 'UP' as const, () => 'DOWN' as const),
-      withTimeout(this.store.ping(), timeout).then(() => 'UP' as const, () => 'DOWN' as const),
+      withTimeout(this.store.probe(), timeout).then(() => 'UP' as const, () => 'DOWN' as const),
     ]);
     const report: ReadinessReport = { status: postgres === 'UP' && redis === 'UP' && !this.draining ? 'UP' : 'DOWN', checks: { postgres, redis } };
     if (report.status === 'DOWN') {

@@ -1,4 +1,4 @@
-import { type ClaimOutcome, type CreateOutcome, type FailureOutcome, type PendingRegistration, PendingStore, type RemoveOutcome, type WindowCount } from './pending.store.js';
+import { type ClaimOutcome, type CreateOutcome, type FailureOutcome, type PendingRegistration, PendingStore, type RemoveOutcome } from './pending.store.js';
 
 interface Entry {
   registration: PendingRegistration;
@@ -13,7 +13,6 @@ interface Entry {
  */
 export class MemoryPendingStore extends PendingStore {
   private readonly registrations = new Map<string, Entry>();
-  private readonly counters = new Map<string, { count: number; resetAt: number }>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly now: () => number = Date.now) {
@@ -37,7 +36,6 @@ export class MemoryPendingStore extends PendingStore {
   private sweep(): void {
     const now = this.now();
     for (const [key, entry] of this.registrations) if (entry.registration.expiresAt <= now) this.registrations.delete(key);
-    for (const [key, counter] of this.counters) if (counter.resetAt <= now) this.counters.delete(key);
   }
 
   private liveWhere(match: (r: PendingRegistration) => boolean): PendingRegistration[] {
@@ -70,9 +68,9 @@ export class MemoryPendingStore extends PendingStore {
     return Promise.resolve({ status: 'OK', registration: { ...entry.registration }, failures: entry.failures });
   }
 
-  override recordFailure(clientId: string, authId: string, maxAttempts: number): Promise<FailureOutcome> {
+  override recordFailure(clientId: string, userId: string, authId: string, maxAttempts: number): Promise<FailureOutcome> {
     const entry = this.live(clientId, authId);
-    if (entry === undefined) return Promise.resolve({ status: 'NOT_FOUND' });
+    if (entry === undefined || entry.registration.userId !== userId) return Promise.resolve({ status: 'NOT_FOUND' });
     entry.failures += 1;
     if (entry.failures >= maxAttempts) {
       this.registrations.delete(this.key(clientId, authId));
@@ -94,37 +92,15 @@ export class MemoryPendingStore extends PendingStore {
     return Promise.resolve(entry !== undefined);
   }
 
-  override remove(clientId: string, authId: string, options: { evenIfClaimed?: boolean; userId?: string } = {}): Promise<RemoveOutcome> {
+  override remove(clientId: string, userId: string, authId: string, options: { evenIfClaimed?: boolean } = {}): Promise<RemoveOutcome> {
     const entry = this.live(clientId, authId);
-    if (entry === undefined) return Promise.resolve('NOT_FOUND');
+    if (entry === undefined || entry.registration.userId !== userId) return Promise.resolve('NOT_FOUND');
     if (options.evenIfClaimed !== true && entry.lockedUntil > this.now()) return Promise.resolve('BUSY');
     this.registrations.delete(this.key(clientId, authId));
     return Promise.resolve('REMOVED');
   }
 
-  override hit(counter: string, windowMs: number): Promise<WindowCount> {
-    const now = this.now();
-    let entry = this.counters.get(counter);
-    if (entry === undefined || entry.resetAt <= now) {
-      entry = { count: 0, resetAt: now + windowMs };
-      this.counters.set(counter, entry);
-    }
-    entry.count += 1;
-    return Promise.resolve({ count: entry.count, resetInMs: entry.resetAt - now });
-  }
-
-  override peek(counter: string): Promise<WindowCount> {
-    const now = this.now();
-    const entry = this.counters.get(counter);
-    return Promise.resolve(entry === undefined || entry.resetAt <= now ? { count: 0, resetInMs: 0 } : { count: entry.count, resetInMs: entry.resetAt - now });
-  }
-
-  override reset(counter: string): Promise<void> {
-    this.counters.delete(counter);
-    return Promise.resolve();
-  }
-
-  override ping(): Promise<void> {
+  override probe(): Promise<void> {
     return Promise.resolve();
   }
 

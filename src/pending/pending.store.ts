@@ -24,17 +24,11 @@ export type ClaimOutcome =
 export type RemoveOutcome = 'REMOVED' | 'NOT_FOUND' | 'BUSY';
 export type FailureOutcome = { status: 'REMAINING'; remaining: number } | { status: 'EXHAUSTED' } | { status: 'NOT_FOUND' };
 
-export interface WindowCount {
-  count: number;
-  /** Milliseconds until the window ends. */
-  resetInMs: number;
-}
-
 /**
- * The shared, expiring state of the service: pending registrations (with their attempt counts)
- * and windowed counters (client-authentication throttle, rate limits). Every operation that reads
- * and changes a value does both in one atomic step, so replicas never race each other.
- * Implementations: Redis (production, several replicas) and memory (embedded mode, one process).
+ * Pending registrations (with their attempt counts and activation lock), shared by the replicas
+ * and expiring by themselves. Every operation that reads and changes a registration does both in
+ * one atomic step, so replicas never race each other. Implementations: Redis (production, several
+ * replicas) and memory (embedded mode, one process), held to one contract test.
  */
 export abstract class PendingStore {
   /** Adds a registration with its TTL unless the user or the client is at the pending limit. */
@@ -48,22 +42,19 @@ export abstract class PendingStore {
    */
   abstract claim(clientId: string, authId: string, lockMs: number): Promise<ClaimOutcome>;
   /** Counts a wrong OTP and releases the lock; at `maxAttempts` the registration is destroyed. */
-  abstract recordFailure(clientId: string, authId: string, maxAttempts: number): Promise<FailureOutcome>;
+  abstract recordFailure(clientId: string, userId: string, authId: string, maxAttempts: number): Promise<FailureOutcome>;
   /** Releases the activation lock without counting (the check could not complete). */
   abstract release(clientId: string, authId: string): Promise<void>;
   /** Renames a pending registration; false when it does not exist. */
   abstract rename(clientId: string, authId: string, deviceName: string): Promise<boolean>;
   /**
-   * Deletes a registration. Refused (BUSY) while an activation holds it, so a delete cannot race an
-   * activation into an active device nobody wanted; `evenIfClaimed` is for the activation itself
-   * and for cleaning up after an active device. `userId`, when the caller knows it, spares a read.
+   * Deletes a registration of this user (another user's is NOT_FOUND). Refused (BUSY) while an
+   * activation holds it, so a delete cannot race an activation into an active device nobody
+   * wanted; `evenIfClaimed` is for the activation itself and for cleaning up after a device.
    */
-  abstract remove(clientId: string, authId: string, options?: { evenIfClaimed?: boolean; userId?: string }): Promise<RemoveOutcome>;
-  /** Counts one event in a fixed window that starts with the first event. */
-  abstract hit(counter: string, windowMs: number): Promise<WindowCount>;
-  abstract peek(counter: string): Promise<WindowCount>;
-  abstract reset(counter: string): Promise<void>;
-  abstract ping(): Promise<void>;
+  abstract remove(clientId: string, userId: string, authId: string, options?: { evenIfClaimed?: boolean }): Promise<RemoveOutcome>;
+  /** Readiness: the store answers and takes writes. */
+  abstract probe(): Promise<void>;
   abstract close(): Promise<void>;
 
   /** Nest lifecycle: the store closes after the HTTP server has drained. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac, createPrivateKey, sign } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { toLowS } from '../../src/auth/low-s.js';
 import { parseEncryptionKeys } from '../../src/config/config.js';
 import { SecretBox } from '../../src/totp/secret-box.js';
 import { startApp, startTestApp, type TestApp } from '../support/harness.js';
@@ -38,7 +39,7 @@ describe('bearer authentication on /v1 (RFC 6750)', () => {
   /** A token signed with the service's real key, so only the claim under test is wrong. */
   const forge = (payload: Record<string, unknown>, header: Record<string, unknown> = { alg: 'ES256', typ: 'at+jwt', kid }) => {
     const input = `${b64(header)}.${b64(payload)}`;
-    return `${input}.${sign('sha256', Buffer.from(input), { key: createPrivateKey(privateKeyPem), dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+    return `${input}.${toLowS(sign('sha256', Buffer.from(input), { key: createPrivateKey(privateKeyPem), dsaEncoding: 'ieee-p1363' })).toString('base64url')}`;
   };
   const list = (authorization?: string, path = '/v1/users/ada/devices') =>
     app.call('GET', path, undefined, undefined, authorization === undefined ? {} : { authorization });

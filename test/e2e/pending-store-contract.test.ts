@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { createLogger } from '../../src/common/logger.js';
+import { createClient } from 'redis';
 import { MemoryPendingStore } from '../../src/pending/memory-pending.store.js';
 import type { PendingRegistration, PendingStore } from '../../src/pending/pending.store.js';
 import { RedisPendingStore } from '../../src/pending/redis-pending.store.js';
-import { REDIS_URL } from '../support/harness.js';
+import { connectedRedis, REDIS_URL } from '../support/harness.js';
 import { sleep } from '../support/otp.js';
 
 const limits = { perUser: 3, perClient: 5 };
@@ -19,17 +19,9 @@ function registration(over: Partial<PendingRegistration> = {}): PendingRegistrat
 
 const implementations: Array<[string, () => Promise<PendingStore>]> = [
   ['Redis', async () => {
-    const store = new RedisPendingStore({ url: REDIS_URL, keyPrefix: `contract:${randomBytes(4).toString('hex')}:`, timeoutMs: 1000, logger: createLogger('silent') });
-    store.connect();
-    for (let i = 0; i < 50; i++) {
-      try {
-        await store.ping();
-        break;
-      } catch {
-        await sleep(20);
-      }
-    }
-    return store;
+    const redis = await connectedRedis();
+    const store = new RedisPendingStore(redis, `contract:${randomBytes(4).toString('hex')}:`, true);
+    return Object.assign(store, { close: () => redis.close() });
   }],
   ['memory', () => Promise.resolve(new MemoryPendingStore())],
 ];
@@ -60,7 +52,7 @@ for (const [name, make] of implementations) {
       assert.equal(await store.create(registration({ clientId, userId: 'u3' }), limits), 'OK');
       assert.equal(await store.create(registration({ clientId, userId: 'u4' }), limits), 'CLIENT_LIMIT');
       const [first] = await store.listForUser(clientId, 'u1');
-      assert.equal(await store.remove(clientId, first.authId), 'REMOVED');
+      assert.equal(await store.remove(clientId, 'u1', first.authId), 'REMOVED');
       assert.equal(await store.create(registration({ clientId, userId: 'u1' }), limits), 'OK');
       const shortLived = randomUUID();
       await store.create(registration({ clientId: shortLived, expiresAt: Date.now() + 200 }), limits);
@@ -85,13 +77,13 @@ for (const [name, make] of implementations) {
       await store.create(r, limits);
       for (const remaining of [4, 3, 2, 1]) {
         assert.equal((await store.claim(r.clientId, r.authId, 5000)).status, 'OK');
-        assert.deepEqual(await store.recordFailure(r.clientId, r.authId, 5), { status: 'REMAINING', remaining });
+        assert.deepEqual(await store.recordFailure(r.clientId, r.userId, r.authId, 5), { status: 'REMAINING', remaining });
       }
       const last = await store.claim(r.clientId, r.authId, 5000);
       assert.equal(last.status === 'OK' ? last.failures : -1, 4);
-      assert.deepEqual(await store.recordFailure(r.clientId, r.authId, 5), { status: 'EXHAUSTED' });
+      assert.deepEqual(await store.recordFailure(r.clientId, r.userId, r.authId, 5), { status: 'EXHAUSTED' });
       assert.equal(await store.get(r.clientId, r.authId), undefined);
-      assert.deepEqual(await store.recordFailure(r.clientId, r.authId, 5), { status: 'NOT_FOUND' });
+      assert.deepEqual(await store.recordFailure(r.clientId, r.userId, r.authId, 5), { status: 'NOT_FOUND' });
       assert.deepEqual(await store.listForUser(r.clientId, r.userId), []);
     });
 
@@ -112,8 +104,9 @@ for (const [name, make] of implementations) {
       const claimed = await store.claim(r.clientId, r.authId, 10);
       assert.equal(claimed.status === 'OK' ? claimed.registration.deviceName : '', 'Renamed');
       await store.release(r.clientId, r.authId);
-      assert.equal(await store.remove(r.clientId, r.authId), 'REMOVED');
-      assert.equal(await store.remove(r.clientId, r.authId), 'NOT_FOUND');
+      assert.equal(await store.remove(r.clientId, 'someone-else', r.authId), 'NOT_FOUND', 'another user of the client');
+      assert.equal(await store.remove(r.clientId, r.userId, r.authId), 'REMOVED');
+      assert.equal(await store.remove(r.clientId, r.userId, r.authId), 'NOT_FOUND');
       assert.equal(await store.rename(r.clientId, r.authId, 'x'), false);
     });
 
@@ -121,25 +114,42 @@ for (const [name, make] of implementations) {
       const r = registration({ clientId: randomUUID() });
       await store.create(r, limits);
       assert.equal((await store.claim(r.clientId, r.authId, 5000)).status, 'OK');
-      assert.equal(await store.remove(r.clientId, r.authId), 'BUSY');
+      assert.equal(await store.remove(r.clientId, r.userId, r.authId), 'BUSY');
       assert.ok((await store.get(r.clientId, r.authId)) !== undefined);
-      assert.equal(await store.remove(r.clientId, r.authId, { evenIfClaimed: true }), 'REMOVED');
+      assert.equal(await store.remove(r.clientId, r.userId, r.authId, { evenIfClaimed: true }), 'REMOVED');
       assert.deepEqual(await store.listForUser(r.clientId, r.userId), []);
     });
 
-    it('counts events in a window that ends on time', async () => {
-      const counter = `t:${randomUUID()}`;
-      assert.deepEqual(await store.peek(counter), { count: 0, resetInMs: 0 });
-      assert.equal((await store.hit(counter, 300)).count, 1);
-      const second = await store.hit(counter, 300);
-      assert.equal(second.count, 2);
-      assert.ok(second.resetInMs > 0 && second.resetInMs <= 300);
-      assert.equal((await store.peek(counter)).count, 2);
-      await sleep(350);
-      assert.equal((await store.peek(counter)).count, 0);
-      assert.equal((await store.hit(counter, 300)).count, 1);
-      await store.reset(counter);
-      assert.equal((await store.peek(counter)).count, 0);
-    });
   });
 }
+
+describe('pending store: registrations written before keys were hash-tagged', () => {
+  it('finds, activates and deletes a registration stored under the old keys, keeping its TTL and counts', async () => {
+    const redis = await connectedRedis();
+    const prefix = `legacy:${randomBytes(4).toString('hex')}:`;
+    const store = new RedisPendingStore(redis, prefix, true);
+    const raw = createClient({ url: REDIS_URL });
+    await raw.connect();
+    try {
+      const r = registration({ clientId: randomUUID(), expiresAt: Date.now() + 60_000 });
+      // As the previous version wrote it.
+      await raw.hSet(`${prefix}reg:${r.clientId}:${r.authId}`, { data: JSON.stringify(r), name: r.deviceName, failures: '2', lockedUntil: '0' });
+      await raw.pExpire(`${prefix}reg:${r.clientId}:${r.authId}`, 60_000);
+      await raw.zAdd(`${prefix}ureg:${r.clientId}:${r.userId}`, { score: r.expiresAt, value: r.authId });
+      await raw.zAdd(`${prefix}creg:${r.clientId}`, { score: r.expiresAt, value: r.authId });
+      assert.deepEqual((await store.listForUser(r.clientId, r.userId)).map((x) => x.authId), [r.authId]);
+      const claim = await store.claim(r.clientId, r.authId, 5000);
+      assert.equal(claim.status, 'OK');
+      assert.equal(claim.status === 'OK' ? claim.failures : -1, 2);
+      assert.equal(await raw.exists(`${prefix}reg:${r.clientId}:${r.authId}`), 0, 'moved off the old key');
+      const ttl = await raw.pTTL(`${prefix}reg:{${r.clientId}}:${r.authId}`);
+      assert.ok(ttl > 50_000 && ttl <= 60_000, `ttl ${ttl}`);
+      assert.deepEqual(await store.recordFailure(r.clientId, r.userId, r.authId, 5), { status: 'REMAINING', remaining: 2 });
+      assert.equal(await store.remove(r.clientId, r.userId, r.authId), 'REMOVED');
+      assert.deepEqual(await store.listForUser(r.clientId, r.userId), []);
+    } finally {
+      await raw.close();
+      await redis.close();
+    }
+  });
+});

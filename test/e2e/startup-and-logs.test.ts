@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { hashClientSecret } from '../../src/auth/client-secret.js';
+import { MIGRATIONS } from '../../src/migrations/index.js';
 import { createEnvironment, destroyEnvironment, REDIS_URL, startApp, type TestEnvironment } from '../support/harness.js';
 import { codeFor } from '../support/otp.js';
 import { freePort, ServiceProcess } from '../support/processes.js';
@@ -22,7 +23,7 @@ describe('start-up', () => {
       const migrations = await db.query('SELECT name FROM migrations ORDER BY id');
       const keys = await db.query('SELECT kid FROM signing_keys');
       await db.end();
-      assert.deepEqual(migrations.rows.map((r: { name: string }) => r.name), ['CreateClients1763900000000', 'CreateDevices1763900100000', 'UserDeviceCounts1763900200000']);
+      assert.deepEqual(migrations.rows.map((r: { name: string }) => r.name), MIGRATIONS.map((m) => m.name));
       assert.equal(keys.rowCount, 1);
       const credentials = await apps[0].createClient();
       const token = await apps[1].token(credentials);

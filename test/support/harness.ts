@@ -8,6 +8,7 @@ import { createApp } from '../../src/app.factory.js';
 import { ClientsService, type ClientCredentials } from '../../src/auth/clients.service.js';
 import { createLogger } from '../../src/common/logger.js';
 import { type AppConfig, loadConfig } from '../../src/config/config.js';
+import { RedisConnection } from '../../src/redis/redis-connection.js';
 import { prepareRuntime } from '../../src/runtime.js';
 
 export const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
@@ -98,8 +99,19 @@ export class TestApp {
   }
 }
 
+/** Collects an app's log lines (JSON strings) for a test to inspect. */
+export class LogSink {
+  readonly lines: string[] = [];
+  write(line: string): void {
+    this.lines.push(line);
+  }
+  get text(): string {
+    return this.lines.join('');
+  }
+}
+
 /** Starts the real application (real Postgres, real Redis) on a random loopback port. */
-export async function startApp(env: TestEnvironment, overrides: Record<string, string> = {}): Promise<TestApp> {
+export async function startApp(env: TestEnvironment, overrides: Record<string, string> = {}, logs?: LogSink): Promise<TestApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: env.databaseUrl,
@@ -110,7 +122,7 @@ export async function startApp(env: TestEnvironment, overrides: Record<string, s
     PUBLIC_URL: 'http://localhost:3000',
     ...overrides,
   });
-  const runtime = await prepareRuntime(config, createLogger(config.logLevel));
+  const runtime = await prepareRuntime(config, createLogger(config.logLevel, logs));
   const app = await createApp(runtime);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as AddressInfo;
@@ -118,9 +130,9 @@ export async function startApp(env: TestEnvironment, overrides: Record<string, s
 }
 
 /** One environment and one app for a test file, torn down after it. */
-export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp & { teardown(): Promise<void> }> {
+export async function startTestApp(overrides: Record<string, string> = {}, logs?: LogSink): Promise<TestApp & { teardown(): Promise<void> }> {
   const env = await createEnvironment();
-  const app = await startApp(env, overrides);
+  const app = await startApp(env, overrides, logs);
   return Object.assign(app, {
     async teardown() {
       await app.close();
@@ -128,3 +140,19 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     },
   });
 }
+
+/** A connection to the test Redis that has answered once. */
+export async function connectedRedis(url = REDIS_URL): Promise<RedisConnection> {
+  const redis = new RedisConnection({ url, timeoutMs: 1000, logger: createLogger('silent') });
+  redis.connect();
+  for (let i = 0; i < 50; i++) {
+    try {
+      await redis.probe('contract:');
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  return redis;
+}
+

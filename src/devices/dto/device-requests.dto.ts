@@ -1,21 +1,27 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsDefined, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsDefined, IsOptional, IsString, Length, Matches, ValidateBy } from 'class-validator';
+import { DEVICE_NAME_MAX_CODE_POINTS, deviceNameProblem, normalizeDeviceName } from '../device-name.js';
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 // Printable: no control, format, surrogate or unassigned code points (Unicode category C).
 const PRINTABLE = /^[^\p{C}]+$/u;
 
-/** A device name: trimmed, 1-64 printable characters. */
+/** A device name: NFC, trimmed, 1-64 printable code points (devices/device-name.ts). */
 const DeviceName = (example: string, description?: string) =>
   applyDecorators(
-    ApiProperty({ example, minLength: 1, maxLength: 64, description }),
-    Transform(trim),
+    ApiProperty({ example, minLength: 1, maxLength: DEVICE_NAME_MAX_CODE_POINTS, description }),
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? normalizeDeviceName(value) : value)),
     IsDefined(),
     IsString(),
-    Length(1, 64),
-    Matches(PRINTABLE, { message: 'deviceName must contain printable characters only' }),
+    ValidateBy({
+      name: 'isDeviceName',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && deviceNameProblem(value) === undefined,
+        defaultMessage: (args) => (typeof args?.value === 'string' ? deviceNameProblem(args.value) : undefined) ?? 'deviceName must be a string',
+      },
+    }),
   );
 
 export class CreateDeviceDto {
@@ -24,7 +30,7 @@ export class CreateDeviceDto {
   @IsString()
   deviceType: string;
 
-  @DeviceName('My phone', 'Trimmed; unique (ignoring case) among the user\'s active devices')
+  @DeviceName('My phone', 'NFC-normalised and trimmed; 1-64 code points; unique among the user\'s active devices, ignoring case and look-alike characters (UTS #39)')
   deviceName: string;
 
   @ApiPropertyOptional({ example: 'ada@example.com', maxLength: 128, description: 'Label in the authenticator app; defaults to userId' })

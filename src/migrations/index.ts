@@ -1,0 +1,14 @@
+import { CreateClients1763900000000 } from './1763900000000-create-clients.js';
+import { CreateDevices1763900100000 } from './1763900100000-create-devices.js';
+import { UserDeviceCounts1763900200000 } from './1763900200000-user-device-counts.js';
+import { DeviceNameKeys1764300000000 } from './1764300000000-device-name-keys.js';
+import { ClientTokenGeneration1764300100000 } from './1764300100000-client-token-generation.js';
+
+/** Every migration, in order: the only source of the schema. */
+export const MIGRATIONS = [
+  CreateClients1763900000000,
+  CreateDevices1763900100000,
+  UserDeviceCounts1763900200000,
+  DeviceNameKeys1764300000000,
+  ClientTokenGeneration1764300100000,
+];

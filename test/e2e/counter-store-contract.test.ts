@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { CounterStore } from '../../src/counters/counter.store.js';
+import { MemoryCounterStore } from '../../src/counters/memory-counter.store.js';
+import { RedisCounterStore } from '../../src/counters/redis-counter.store.js';
+import { sleep } from '../support/otp.js';
+import { connectedRedis } from '../support/harness.js';
+
+const implementations: Array<[string, () => Promise<CounterStore>]> = [
+  ['Redis', async () => {
+    const redis = await connectedRedis();
+    return Object.assign(new RedisCounterStore(redis, `counters:${randomBytes(4).toString('hex')}:`), { close: () => redis.close() });
+  }],
+  ['memory', () => Promise.resolve(new MemoryCounterStore())],
+];
+
+for (const [name, make] of implementations) {
+  describe(`counter store contract: ${name}`, () => {
+    let store: CounterStore;
+    before(async () => {
+      store = await make();
+    });
+    after(() => store.close());
+
+    it('counts events in a window that ends on time', async () => {
+      const counter = `t:${randomUUID()}`;
+      assert.equal((await store.hit(counter, 300)).count, 1);
+      const second = await store.hit(counter, 300);
+      assert.equal(second.count, 2);
+      assert.ok(second.resetInMs > 0 && second.resetInMs <= 300);
+      await sleep(350);
+      assert.equal((await store.hit(counter, 300)).count, 1);
+    });
+
+    it('grants exactly `limit` of 100 concurrent reservations, and a release gives one back', async () => {
+      const counter = `r:${randomUUID()}`;
+      const results = await Promise.all(Array.from({ length: 100 }, () => store.reserve(counter, 10, 5000)));
+      assert.equal(results.filter((r) => r.granted).length, 10);
+      const refused = results.find((r) => !r.granted)!;
+      assert.ok(refused.resetInMs > 0 && refused.resetInMs <= 5000);
+      await store.release(counter);
+      assert.equal((await store.reserve(counter, 10, 5000)).granted, true);
+      assert.equal((await store.reserve(counter, 10, 5000)).granted, false);
+    });
+
+    it('forgets a counter released back to zero, and starts a new window after the old one ends', async () => {
+      const counter = `z:${randomUUID()}`;
+      await store.reserve(counter, 1, 200);
+      await store.release(counter);
+      await store.release(counter);
+      assert.equal((await store.reserve(counter, 1, 200)).count, 1, 'never below zero');
+      assert.equal((await store.reserve(counter, 1, 200)).granted, false);
+      await sleep(250);
+      assert.equal((await store.reserve(counter, 1, 200)).granted, true);
+    });
+  });
+}
