@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TokenSigner } from '../../src/auth/token-signer.js';
 import { createEnvironment, destroyEnvironment, REDIS_URL, startTestApp, type TestApp, type TestEnvironment } from '../support/harness.js';
+import { codeFor } from '../support/otp.js';
 import { freePort, ServiceProcess } from '../support/processes.js';
 import { rawBody, rawHttp, rawStatus } from '../support/raw-http.js';
 
@@ -86,6 +87,25 @@ describe('request hardening (issue 10)', () => {
       const r = await app.call('POST', `/v1/users/names-${i}/devices`, token, { deviceType: 'TOTP', deviceName: name });
       assert.equal(r.status, 201, name);
     }
+  });
+
+  it('refuses a name that looks like one of the user\'s active devices (UTS #39 skeleton), at create and at activation', async () => {
+    const userId = 'lookalike-user';
+    const first = await app.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: 'PayPal Phone' });
+    const second = await app.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: 'Pay\u0420aI phone' });
+    assert.equal(second.status, 201, 'both pending: nothing active to collide with yet');
+    const activate = (r: typeof first) =>
+      app.call('POST', `/v1/users/${userId}/devices/${r.body.authId as string}/activate`, token, { otp: codeFor(r.body.secret as string) });
+    assert.equal((await activate(first)).status, 200);
+    const clash = await activate(second);
+    assert.equal(clash.status, 409);
+    assert.equal(clash.body.code, 'DEVICE_NAME_TAKEN');
+    for (const name of ['paypal phone', 'PayPaI Phone', 'Pay\u0440al Phone', 'PayPal  Phone']) {
+      const r = await app.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: name });
+      assert.equal(r.status, 409, name);
+      assert.equal(r.body.code, 'DEVICE_NAME_TAKEN', name);
+    }
+    assert.equal((await app.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: 'PayPal Tablet' })).status, 201);
   });
 
   it('cuts a request whose body does not arrive within REQUEST_TIMEOUT_MS, with a 408 in the envelope', async () => {
