@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule, type Runtime } from './app.module.js';
+import { SCOPE_DESCRIPTIONS } from './auth/scopes.js';
 import { sendHttpError } from './common/http-error.filter.js';
 import { hardenHttp, serverOptions } from './common/http-server.js';
 import { NestPinoLogger } from './common/logger.js';
@@ -37,7 +38,7 @@ export async function createApp(runtime: Runtime): Promise<NestFastifyApplicatio
   });
   hardenHttp(app, config, logger);
   app.useGlobalPipes(createValidationPipe());
-  setupSwagger(app);
+  setupSwagger(app, SCOPE_DESCRIPTIONS);
   await app.init();
   return app;
 }

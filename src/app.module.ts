@@ -1,13 +1,14 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { Clock } from './common/clock.js';
 import { HttpErrorFilter } from './common/http-error.filter.js';
 import { LOGGER } from './common/logger.js';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
-import { dataSourceOptions } from './config/data-source.js';
+import { BatchedStatements } from './database/batched-statements.js';
+import { Database } from './database/database.js';
 import { DevicesModule } from './devices/devices.module.js';
 import { HealthModule } from './health/health.module.js';
 import { CounterStore } from './counters/counter.store.js';
@@ -15,11 +16,13 @@ import { PendingStore } from './pending/pending.store.js';
 import { RedisConnection } from './redis/redis-connection.js';
 import { SecretBox } from './totp/secret-box.js';
 
-/** What the bootstrap resolved before Nest starts: configuration, logger, database and the stores. */
+/** What the bootstrap resolved before Nest starts: configuration, logger, clock, database and the stores. */
 export interface Runtime {
   config: AppConfig;
   logger: Logger;
-  databaseUrl: string;
+  clock: Clock;
+  db: Database;
+  batches: BatchedStatements;
   /** Absent in the embedded mode, whose stores live in the process. */
   redis: RedisConnection | undefined;
   store: PendingStore;
@@ -36,6 +39,10 @@ class CoreModule {
       providers: [
         { provide: APP_CONFIG, useValue: runtime.config },
         { provide: LOGGER, useValue: runtime.logger },
+        { provide: Clock, useValue: runtime.clock },
+        // Closed by Nest after the HTTP server has drained (Database.onApplicationShutdown).
+        { provide: Database, useValue: runtime.db },
+        { provide: BatchedStatements, useValue: runtime.batches },
         { provide: PendingStore, useValue: runtime.store },
         { provide: CounterStore, useValue: runtime.counters },
         // Closed by Nest after the HTTP server has drained (RedisConnection.onApplicationShutdown).
@@ -43,7 +50,7 @@ class CoreModule {
         { provide: SecretBox, useValue: runtime.box },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
       ],
-      exports: [APP_CONFIG, LOGGER, PendingStore, CounterStore, SecretBox],
+      exports: [APP_CONFIG, LOGGER, Clock, Database, BatchedStatements, PendingStore, CounterStore, SecretBox],
     };
   }
 }
@@ -55,7 +62,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(runtime),
-        TypeOrmModule.forRoot({ ...dataSourceOptions(runtime.config, runtime.databaseUrl, runtime.logger), retryAttempts: 2, retryDelay: 500 }),
         AuthModule,
         AuditModule,
         DevicesModule,

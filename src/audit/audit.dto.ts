@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { AUDIT_EVENT_TYPES, type AuditEventType } from './audit-event.entity.js';
+import { AUDIT_EVENT_TYPES, type AuditEventType } from './audit-event.js';
 
 export class AuditEventDto {
   @ApiProperty({ example: '6c1f0d8e-2b0e-4f7a-9a53-0a3c1c5d2e11' })

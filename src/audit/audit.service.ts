@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { Caller } from '../common/caller.js';
+import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/logger.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, type PageQueryDto } from '../common/pagination.js';
-import { AuditEventEntity, type AuditEventType } from './audit-event.entity.js';
-import { AuditRepository } from './audit.repository.js';
+import type { AuditEvent, AuditEventType } from './audit-event.js';
 import type { AuditEventDto, AuditEventsPageDto } from './audit.dto.js';
+import { AuditRepository } from './audit.repository.js';
 
 export interface AuditInput {
   type: AuditEventType;
@@ -17,36 +18,31 @@ export interface AuditInput {
   detail?: Record<string, string | number>;
 }
 
-const EXPIRY_SWEEP_LOCK = 734_201_339;
 const EXPIRY_SWEEP_MS = 30_000;
 
-/** The security audit trail (API.md §6, issue 4). */
+/** The security audit trail: recording, listing, and the sweep that records expired registrations. */
 @Injectable()
 export class AuditService implements OnApplicationBootstrap, OnApplicationShutdown {
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly events: AuditRepository,
+    private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   /** Records an event (group-committed with others arriving at the same time). */
   async record(input: AuditInput): Promise<void> {
-    await this.events.insert(this.prepare(input));
-  }
-
-  /** The event as a row, for a repository that writes it in the same statement as the change it records. */
-  prepare(input: AuditInput): AuditEventEntity {
-    const event = new AuditEventEntity();
-    event.eventId = randomUUID();
-    event.clientId = input.caller.clientId;
-    event.userId = input.userId;
-    event.deviceId = input.deviceId ?? null;
-    event.type = input.type;
-    event.requestId = input.caller.requestId;
-    event.detail = input.detail ?? null;
-    event.createdAt = new Date();
-    return event;
+    await this.events.insert({
+      eventId: randomUUID(),
+      clientId: input.caller.clientId,
+      userId: input.userId,
+      deviceId: input.deviceId ?? null,
+      type: input.type,
+      requestId: input.caller.requestId,
+      detail: input.detail ?? null,
+      createdAt: this.clock.now(),
+    });
   }
 
   async list(caller: Caller, userId: string, page: PageQueryDto): Promise<AuditEventsPageDto> {
@@ -75,7 +71,7 @@ export class AuditService implements OnApplicationBootstrap, OnApplicationShutdo
 
   async sweepExpiries(): Promise<void> {
     try {
-      const count = await this.events.recordExpiries(EXPIRY_SWEEP_LOCK, 48);
+      const count = await this.events.recordExpiries(this.clock.now(), 48);
       if (count !== undefined && count > 0) this.logger.info({ count }, 'expired registrations recorded');
     } catch (error) {
       this.logger.warn({ err: error }, 'expiry sweep failed; it runs again shortly');
@@ -83,7 +79,7 @@ export class AuditService implements OnApplicationBootstrap, OnApplicationShutdo
   }
 }
 
-const toDto = (e: AuditEventEntity): AuditEventDto => ({
+const toDto = (e: AuditEvent): AuditEventDto => ({
   eventId: e.eventId,
   type: e.type,
   userId: e.userId,

@@ -1,23 +1,10 @@
-import { type CanActivate, createParamDecorator, type ExecutionContext, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error.js';
 import { ClientDirectory } from './client-directory.js';
 import { PUBLIC_ROUTE, REQUIRED_SCOPE, type Scope } from './scopes.js';
 import { InvalidTokenError, TokenSigner } from './token-signer.js';
-
-export interface AuthenticatedClient {
-  clientId: string;
-  scopes: string[];
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    client?: AuthenticatedClient;
-  }
-}
-
-const REALM = 'Bearer realm="totp-device-registration"';
 
 /**
  * RFC 6750 bearer authentication, global: every route needs a token with its scope unless it is
@@ -41,7 +28,7 @@ export class BearerGuard implements CanActivate {
     const match = header === undefined ? null : /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
     if (header === undefined || !/^bearer /i.test(header.trim())) {
       // RFC 6750 §3.1: no credentials → a challenge without an error code.
-      throw new DomainError('UNAUTHORIZED', 'An access token is required', { headers: { 'www-authenticate': REALM } });
+      throw new DomainError('UNAUTHORIZED', 'An access token is required');
     }
     if (match === null) throw invalidToken('The access token is malformed');
     let claims;
@@ -59,26 +46,11 @@ export class BearerGuard implements CanActivate {
     const scopes = claims.scope.split(' ');
     // A route that forgot its scope is refused rather than open.
     if (required === undefined || !scopes.includes(required)) {
-      throw new DomainError('INSUFFICIENT_SCOPE', `This request needs the scope ${required ?? '(none declared)'}`, {
-        headers: {
-          'www-authenticate': `${REALM}, error="insufficient_scope", error_description="The access token lacks the required scope", scope="${required ?? ''}"`,
-        },
-      });
+      throw new DomainError('INSUFFICIENT_SCOPE', `This request needs the scope ${required ?? '(none declared)'}`, { requiredScope: required ?? '' });
     }
     request.client = { clientId: claims.sub, scopes };
     return true;
   }
 }
 
-function invalidToken(description: string): DomainError {
-  return new DomainError('INVALID_TOKEN', description, {
-    headers: { 'www-authenticate': `${REALM}, error="invalid_token", error_description="${description}"` },
-  });
-}
-
-/** The authenticated API client of the request (set by BearerGuard). */
-export const CurrentClient = createParamDecorator((_: unknown, context: ExecutionContext): AuthenticatedClient => {
-  const client = context.switchToHttp().getRequest<FastifyRequest>().client;
-  if (client === undefined) throw new Error('CurrentClient used on a route without BearerGuard');
-  return client;
-});
+const invalidToken = (description: string): DomainError => new DomainError('INVALID_TOKEN', description);

@@ -1,58 +1,68 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, Repository } from 'typeorm';
-import { type Sql, sqlOf } from '../config/sql.js';
-import { OAuthClientEntity } from './oauth-client.entity.js';
+import { Database } from '../database/database.js';
+import type { OAuthClient } from './oauth-client.js';
 
+interface ClientRow {
+  id: string;
+  name: string;
+  secret_hash: string;
+  scopes: string[];
+  disabled: boolean;
+  created_at: Date;
+  secret_rotated_at: Date | null;
+  token_generation: number;
+}
+
+const COLUMNS = 'id, name, secret_hash, scopes, disabled, created_at, secret_rotated_at, token_generation';
+
+const toClient = (r: ClientRow): OAuthClient => ({
+  id: r.id,
+  name: r.name,
+  secretHash: r.secret_hash,
+  scopes: r.scopes,
+  disabled: r.disabled,
+  createdAt: r.created_at,
+  secretRotatedAt: r.secret_rotated_at,
+  tokenGeneration: r.token_generation,
+});
+
+/** The oauth_clients table. */
 @Injectable()
 export class ClientsRepository {
-  private readonly repo: Repository<OAuthClientEntity>;
+  constructor(private readonly db: Database) {}
 
-  private readonly sql: Sql;
-
-  constructor(@InjectDataSource() dataSource: DataSource) {
-    this.repo = dataSource.getRepository(OAuthClientEntity);
-    this.sql = sqlOf(dataSource);
+  async findById(id: string): Promise<OAuthClient | null> {
+    const [row] = await this.db.query<ClientRow>(`SELECT ${COLUMNS} FROM oauth_clients WHERE id = $1`, [id]);
+    return row === undefined ? null : toClient(row);
   }
 
-  /** On every token request: one plain parameterised query. */
-  async findById(id: string): Promise<OAuthClientEntity | null> {
-    const rows = await this.sql<{ id: string; name: string; secret_hash: string; scopes: string[]; disabled: boolean; created_at: Date; secret_rotated_at: Date | null; token_generation: number }>(
-      'SELECT id, name, secret_hash, scopes, disabled, created_at, secret_rotated_at, token_generation FROM oauth_clients WHERE id = $1', [id]);
-    const row = rows[0];
-    if (row === undefined) return null;
-    const client = new OAuthClientEntity();
-    client.id = row.id;
-    client.name = row.name;
-    client.secretHash = row.secret_hash;
-    client.scopes = row.scopes;
-    client.disabled = row.disabled;
-    client.createdAt = row.created_at;
-    client.secretRotatedAt = row.secret_rotated_at;
-    client.tokenGeneration = row.token_generation;
-    return client;
+  async list(): Promise<OAuthClient[]> {
+    return (await this.db.query<ClientRow>(`SELECT ${COLUMNS} FROM oauth_clients ORDER BY created_at, id`, [])).map(toClient);
   }
 
-  list(): Promise<OAuthClientEntity[]> {
-    return this.repo.find({ order: { createdAt: 'ASC' } });
-  }
-
-  async insert(client: OAuthClientEntity): Promise<void> {
-    await this.repo.insert(client);
+  async insert(c: OAuthClient): Promise<void> {
+    await this.db.query(`INSERT INTO oauth_clients (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
+      c.id,
+      c.name,
+      c.secretHash,
+      c.scopes,
+      c.disabled,
+      c.createdAt,
+      c.secretRotatedAt,
+      c.tokenGeneration,
+    ]);
   }
 
   async setDisabled(id: string, disabled: boolean): Promise<boolean> {
-    const result = await this.repo.update({ id }, { disabled });
-    return (result.affected ?? 0) > 0;
+    return (await this.db.query('UPDATE oauth_clients SET disabled = $2 WHERE id = $1 RETURNING id', [id, disabled])).length > 0;
   }
 
-  /** A new secret; with `revokeTokens`, tokens issued before stop working too. */
-  async setSecretHash(id: string, secretHash: string, revokeTokens: boolean): Promise<boolean> {
-    const rows = await this.sql(
-      `UPDATE oauth_clients SET secret_hash = $2, secret_rotated_at = now(),
-              token_generation = token_generation + CASE WHEN $3 THEN 1 ELSE 0 END
+  /** A new secret; with `revokeTokens`, the tokens issued before stop working too. */
+  async setSecretHash(id: string, secretHash: string, revokeTokens: boolean, at: Date): Promise<boolean> {
+    const rows = await this.db.query(
+      `UPDATE oauth_clients SET secret_hash = $2, secret_rotated_at = $4, token_generation = token_generation + CASE WHEN $3 THEN 1 ELSE 0 END
         WHERE id = $1 RETURNING id`,
-      [id, secretHash, revokeTokens],
+      [id, secretHash, revokeTokens, at],
     );
     return rows.length > 0;
   }

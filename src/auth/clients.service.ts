@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
 import { hashClientSecret, newClientSecret, secretMatches } from './client-secret.js';
 import { ClientsRepository } from './clients.repository.js';
-import { OAuthClientEntity } from './oauth-client.entity.js';
+import type { OAuthClient } from './oauth-client.js';
 import { isScope, SCOPES, type Scope } from './scopes.js';
 
 export interface ClientCredentials {
@@ -21,7 +22,7 @@ export interface ClientSummary {
 
 export class ClientInputError extends Error {}
 
-const toSummary = (c: OAuthClientEntity): ClientSummary => ({
+const toSummary = (c: OAuthClient): ClientSummary => ({
   clientId: c.id,
   name: c.name,
   scopes: c.scopes,
@@ -33,23 +34,27 @@ const toSummary = (c: OAuthClientEntity): ClientSummary => ({
 /** Operator use cases for API clients (npm run client:*). The secret is shown once, stored hashed. */
 @Injectable()
 export class ClientsService {
-  constructor(private readonly clients: ClientsRepository) {}
+  constructor(
+    private readonly clients: ClientsRepository,
+    private readonly clock: Clock,
+  ) {}
 
   async create(name: string, scopes: string, fixed?: Partial<ClientCredentials>): Promise<ClientCredentials> {
     const trimmed = name.trim();
     if (trimmed.length < 1 || trimmed.length > 200) throw new ClientInputError('--name must be 1-200 characters');
-    const entity = new OAuthClientEntity();
-    entity.id = fixed?.clientId ?? randomUUID();
-    entity.name = trimmed;
-    entity.scopes = parseScopes(scopes);
     const secret = fixed?.clientSecret ?? newClientSecret();
-    entity.secretHash = hashClientSecret(secret);
-    entity.disabled = false;
-    entity.createdAt = new Date();
-    entity.secretRotatedAt = null;
-    entity.tokenGeneration = 0;
-    await this.clients.insert(entity);
-    return { clientId: entity.id, clientSecret: secret };
+    const client: OAuthClient = {
+      id: fixed?.clientId ?? randomUUID(),
+      name: trimmed,
+      scopes: parseScopes(scopes),
+      secretHash: hashClientSecret(secret),
+      disabled: false,
+      createdAt: this.clock.now(),
+      secretRotatedAt: null,
+      tokenGeneration: 0,
+    };
+    await this.clients.insert(client);
+    return { clientId: client.id, clientSecret: secret };
   }
 
   /** The embedded mode's demo client, with exactly these credentials (DEMO_CLIENT_ID / DEMO_CLIENT_SECRET). */
@@ -59,7 +64,7 @@ export class ClientsService {
       await this.create(name, scopes, credentials);
     } else if (!secretMatches(credentials.clientSecret, existing.secretHash)) {
       // Re-aligning the demo client with DEMO_CLIENT_SECRET at start-up, not a revocation.
-      await this.clients.setSecretHash(credentials.clientId, hashClientSecret(credentials.clientSecret), false);
+      await this.clients.setSecretHash(credentials.clientId, hashClientSecret(credentials.clientSecret), false, this.clock.now());
     }
   }
 
@@ -77,7 +82,8 @@ export class ClientsService {
    */
   async rotateSecret(clientId: string, options: { keepTokens?: boolean } = {}): Promise<ClientCredentials> {
     const secret = newClientSecret();
-    if (!(await this.clients.setSecretHash(clientId, hashClientSecret(secret), options.keepTokens !== true))) throw new ClientInputError(`No client ${clientId}`);
+    const done = await this.clients.setSecretHash(clientId, hashClientSecret(secret), options.keepTokens !== true, this.clock.now());
+    if (!done) throw new ClientInputError(`No client ${clientId}`);
     return { clientId, clientSecret: secret };
   }
 }

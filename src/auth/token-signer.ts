@@ -1,9 +1,11 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { createLocalJWKSet, errors, type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
+import { Clock } from '../common/clock.js';
 import { APP_CONFIG, type AppConfig, UUID_V4 } from '../config/config.js';
 import { SecretBox } from '../totp/secret-box.js';
-import { SigningKeyEntity } from './signing-key.entity.js';
 import { isLowS, toLowS } from './low-s.js';
+import type { SigningKey } from './oauth-client.js';
 import { SigningKeysRepository } from './signing-keys.repository.js';
 
 export interface AccessTokenClaims {
@@ -20,8 +22,7 @@ export interface AccessTokenClaims {
 
 export class InvalidTokenError extends Error {}
 
-const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-// Leeway for clock skew between replicas when checking iat/nbf (RFC 7519 §4.1.4 allows "some small leeway").
+// Leeway for clock skew between replicas (RFC 7519 §4.1.4 allows "some small leeway").
 const LEEWAY_SECONDS = 30;
 const RELOAD_INTERVAL_MS = 5000;
 // Callers reuse a token for its whole life, so a verified token is remembered (until it expires)
@@ -29,14 +30,15 @@ const RELOAD_INTERVAL_MS = 5000;
 const VERIFIED_CACHE_SIZE = 10_000;
 
 /**
- * ES256 access tokens (RFC 9068 profile) signed with a key kept, sealed, in Postgres so that every
- * replica signs with the same key and accepts every other replica's tokens.
+ * ES256 access tokens (RFC 9068 profile), signed and verified with jose, with a key kept sealed in
+ * Postgres so that every replica signs with the same key and accepts every other replica's tokens.
+ * Only low-S signatures are issued and accepted (low-s.ts).
  */
 @Injectable()
 export class TokenSigner implements OnModuleInit {
   private current: { kid: string; key: KeyObject } | undefined;
-  private publicKeys = new Map<string, KeyObject>();
-  private jwks: Array<Record<string, string>> = [];
+  private keySet: ReturnType<typeof createLocalJWKSet> | undefined;
+  private jwks: JSONWebKeySet = { keys: [] };
   private lastReload = 0;
   private readonly verified = new Map<string, AccessTokenClaims>();
 
@@ -44,6 +46,7 @@ export class TokenSigner implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly keys: SigningKeysRepository,
     private readonly box: SecretBox,
+    private readonly clock: Clock,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -52,105 +55,126 @@ export class TokenSigner implements OnModuleInit {
     await this.reload();
   }
 
-  private generate(): SigningKeyEntity {
+  private generate(): SigningKey {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const entity = new SigningKeyEntity();
-    entity.kid = randomUUID();
-    entity.sealedPrivateKey = this.box.seal(privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), `signing-key:${entity.kid}`);
-    entity.publicJwk = publicKey.export({ format: 'jwk' }) as Record<string, string>;
-    entity.createdAt = new Date();
-    return entity;
+    const kid = randomUUID();
+    return {
+      kid,
+      sealedPrivateKey: this.box.seal(privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), `signing-key:${kid}`),
+      publicJwk: publicKey.export({ format: 'jwk' }) as Record<string, string>,
+      createdAt: this.clock.now(),
+    };
   }
 
   private async reload(): Promise<void> {
-    this.lastReload = Date.now();
+    this.lastReload = this.clock.nowMs();
     const all = await this.keys.all();
-    this.publicKeys = new Map(all.map((k) => [k.kid, createPublicKey({ key: k.publicJwk, format: 'jwk' })]));
-    this.jwks = all.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: 'ES256', use: 'sig' }));
+    this.jwks = { keys: all.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: 'ES256', use: 'sig' })) };
+    this.keySet = createLocalJWKSet(this.jwks);
   }
 
-  jsonWebKeySet(): { keys: Array<Record<string, string>> } {
-    return { keys: this.jwks };
+  jsonWebKeySet(): JSONWebKeySet {
+    return this.jwks;
   }
 
-  issue(clientId: string, scopes: string[], generation = 0): { token: string; claims: AccessTokenClaims } {
+  async issue(clientId: string, scopes: string[], generation = 0): Promise<{ token: string; claims: AccessTokenClaims }> {
     if (this.current === undefined) throw new Error('TokenSigner used before initialisation');
-    const now = Math.floor(Date.now() / 1000);
+    const iat = this.clock.nowSeconds();
     const claims: AccessTokenClaims = {
       iss: this.config.publicUrl,
       aud: this.config.tokenAudience,
       sub: clientId,
       scope: scopes.join(' '),
-      iat: now,
-      exp: now + this.config.accessTokenTtlSeconds,
+      iat,
+      exp: iat + this.config.accessTokenTtlSeconds,
       jti: randomUUID(),
       gen: generation,
     };
-    const input = `${b64url({ alg: 'ES256', typ: 'at+jwt', kid: this.current.kid })}.${b64url(claims)}`;
-    const signature = toLowS(sign('sha256', Buffer.from(input), { key: this.current.key, dsaEncoding: 'ieee-p1363' }));
-    return { token: `${input}.${signature.toString('base64url')}`, claims };
+    const signed = await new SignJWT({ ...claims }).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: this.current.kid }).sign(this.current.key);
+    const [head, body, signature] = signed.split('.');
+    return { token: `${head}.${body}.${toLowS(Buffer.from(signature, 'base64url')).toString('base64url')}`, claims };
   }
 
   /** Verifies signature and claims; throws InvalidTokenError with a reason safe to show. */
   async verify(token: string): Promise<AccessTokenClaims> {
     const known = this.verified.get(token);
     if (known !== undefined) {
-      if (known.exp > Math.floor(Date.now() / 1000)) return known;
+      if (known.exp > this.clock.nowSeconds()) return known;
       this.verified.delete(token);
     }
-    const claims = await this.verifySignature(token);
+    const claims = await this.verifyToken(token);
     if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(token, claims);
     return claims;
   }
 
-  private async verifySignature(token: string): Promise<AccessTokenClaims> {
+  private async verifyToken(token: string): Promise<AccessTokenClaims> {
     const parts = token.split('.');
     if (parts.length !== 3) throw new InvalidTokenError('The access token is malformed');
-    const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
-    const header = parseJson(headerPart);
+    if (!isLowS(Buffer.from(parts[2], 'base64url'))) throw new InvalidTokenError('The access token signature is not valid');
+    let payload: Record<string, unknown>;
+    try {
+      payload = (await this.jwtVerify(token)).payload;
+    } catch (error) {
+      throw new InvalidTokenError(describe(error));
+    }
+    return this.checkClaims(payload);
+  }
+
+  private async jwtVerify(token: string) {
     // Only the algorithm we issue: never "none", never HS256 with a public key as secret.
-    if (header.alg !== 'ES256' || header.typ !== 'at+jwt' || typeof header.kid !== 'string') {
-      throw new InvalidTokenError('The access token is not one this service issued');
-    }
-    let key = this.publicKeys.get(header.kid);
-    if (key === undefined && Date.now() - this.lastReload > RELOAD_INTERVAL_MS) {
+    const options = {
+      algorithms: ['ES256'],
+      typ: 'at+jwt',
+      issuer: this.config.publicUrl,
+      audience: this.config.tokenAudience,
+      clockTolerance: LEEWAY_SECONDS,
+      currentDate: this.clock.now(),
+      requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+    };
+    try {
+      return await jwtVerify(token, this.keySet!, options);
+    } catch (error) {
+      // A key made by another replica after this one loaded the set: reload (at most every 5 s).
+      if (!(error instanceof errors.JWKSNoMatchingKey) || this.clock.nowMs() - this.lastReload < RELOAD_INTERVAL_MS) throw error;
       await this.reload();
-      key = this.publicKeys.get(header.kid);
+      return jwtVerify(token, this.keySet!, options);
     }
-    const signature = Buffer.from(signaturePart, 'base64url');
-    if (key === undefined || !isLowS(signature)) throw new InvalidTokenError('The access token signature is not valid');
-    const valid = verify('sha256', Buffer.from(`${headerPart}.${payloadPart}`), { key, dsaEncoding: 'ieee-p1363' }, signature);
-    if (!valid) throw new InvalidTokenError('The access token signature is not valid');
-    return this.checkClaims(parseJson(payloadPart));
   }
 
   private checkClaims(c: Record<string, unknown>): AccessTokenClaims {
-    const now = Math.floor(Date.now() / 1000);
-    if (c.iss !== this.config.publicUrl) throw new InvalidTokenError('The access token has the wrong issuer');
-    const audiences = Array.isArray(c.aud) ? c.aud : [c.aud];
-    if (!audiences.includes(this.config.tokenAudience)) throw new InvalidTokenError('The access token has the wrong audience');
-    if (typeof c.exp !== 'number' || c.exp <= now) throw new InvalidTokenError('The access token has expired');
+    const now = this.clock.nowSeconds();
     if (typeof c.iat !== 'number' || c.iat > now + LEEWAY_SECONDS) throw new InvalidTokenError('The access token is not valid yet');
-    if (c.nbf !== undefined && (typeof c.nbf !== 'number' || c.nbf > now + LEEWAY_SECONDS)) {
-      throw new InvalidTokenError('The access token is not valid yet');
-    }
-    if (typeof c.sub !== 'string' || typeof c.scope !== 'string' || typeof c.jti !== 'string') {
+    if (typeof c.sub !== 'string' || typeof c.scope !== 'string' || typeof c.jti !== 'string' || typeof c.exp !== 'number') {
       throw new InvalidTokenError('The access token is missing claims');
     }
     if (!UUID_V4.test(c.sub)) throw new InvalidTokenError('The access token has an invalid subject');
     const gen = c.gen ?? 0;
     if (typeof gen !== 'number' || !Number.isInteger(gen)) throw new InvalidTokenError('The access token has an invalid generation');
-    return { iss: c.iss, aud: this.config.tokenAudience, sub: c.sub.toLowerCase(), scope: c.scope, iat: c.iat, exp: c.exp, jti: c.jti, gen };
+    return { iss: this.config.publicUrl, aud: this.config.tokenAudience, sub: c.sub.toLowerCase(), scope: c.scope, iat: c.iat, exp: c.exp, jti: c.jti, gen };
   }
 }
 
-function parseJson(part: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // fall through: a token that is not JSON is simply invalid
+/** A reason safe to show in the RFC 6750 error_description. */
+function describe(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'The access token has expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case 'iss':
+        return 'The access token has the wrong issuer';
+      case 'aud':
+        return 'The access token has the wrong audience';
+      case 'nbf':
+      case 'iat':
+        return 'The access token is not valid yet';
+      case 'typ':
+        return 'The access token is not one this service issued';
+      default:
+        return 'The access token is missing claims';
+    }
   }
-  throw new InvalidTokenError('The access token is malformed');
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) return 'The access token is not one this service issued';
+  if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey) return 'The access token signature is not valid';
+  if (error instanceof errors.JOSEError) return 'The access token is malformed';
+  throw error;
 }

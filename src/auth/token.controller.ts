@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Header, HttpCode, Inject, Post, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import type { JSONWebKeySet } from 'jose';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { Public, SCOPES } from './scopes.js';
 import { TokenSigner } from './token-signer.js';
@@ -59,7 +60,7 @@ export class TokenController {
   @Header('Cache-Control', 'public, max-age=300')
   @ApiOperation({ summary: 'Public keys of the access-token signatures (RFC 7517)' })
   @ApiOkResponse({ schema: { example: { keys: [{ kty: 'EC', crv: 'P-256', x: '…', y: '…', kid: '…', alg: 'ES256', use: 'sig' }] } } })
-  jwks(): { keys: Array<Record<string, string>> } {
+  jwks(): JSONWebKeySet {
     return this.signer.jsonWebKeySet();
   }
 

@@ -7,7 +7,7 @@ import { CounterStore, type Reservation } from '../counters/counter.store.js';
 import { throttleAddress } from './client-address.js';
 import { secretMatches } from './client-secret.js';
 import { ClientDirectory } from './client-directory.js';
-import { OAuthError } from './oauth.errors.js';
+import { OAuthError } from '../common/oauth-error.js';
 import { TokenSigner } from './token-signer.js';
 
 export interface TokenRequest {
@@ -29,9 +29,6 @@ interface Credentials {
   method: 'client_secret_basic' | 'client_secret_post';
 }
 
-const REALM = 'totp-device-registration';
-
-const BASIC_CHALLENGE = { 'www-authenticate': `Basic realm="${REALM}"` };
 
 /** RFC 6749 §4.4 client credentials grant with §2.3.1 client authentication. */
 @Injectable()
@@ -52,11 +49,10 @@ export class TokenService {
       throw new OAuthError('unsupported_grant_type', 'Only the client_credentials grant is supported');
     }
     const credentials = readCredentials(request.authorization, params);
-    const challenge = credentials.method === 'client_secret_basic' ? BASIC_CHALLENGE : {};
-    const client = await this.authenticate(credentials, request.ip, challenge);
+    const client = await this.authenticate(credentials, request.ip);
     if (client.disabled) throw new OAuthError('unauthorized_client', 'This client is disabled');
     const scopes = grantedScopes(params.get('scope'), client.scopes);
-    const { token, claims } = this.signer.issue(client.id, scopes, client.tokenGeneration);
+    const { token, claims } = await this.signer.issue(client.id, scopes, client.tokenGeneration);
     this.logger.info({ clientId: client.id, jti: claims.jti, scope: claims.scope, method: credentials.method }, 'access token issued');
     return { access_token: token, token_type: 'Bearer', expires_in: this.config.accessTokenTtlSeconds, scope: claims.scope };
   }
@@ -68,7 +64,7 @@ export class TokenService {
    * share one count per address, so a flood of invented ids keeps no state per id. The address is
    * the one TRUST_PROXY yields: a caller cannot pick the address its failures are counted under.
    */
-  private async authenticate(credentials: Credentials, ip: string, challenge: Record<string, string>) {
+  private async authenticate(credentials: Credentials, ip: string) {
     const limits = this.config.limits;
     const id = credentials.clientId.toLowerCase();
     const client = UUID_V4.test(id) ? await this.directory.find(id) : null;
@@ -79,14 +75,14 @@ export class TokenService {
     );
     if (!reservation.granted) {
       throw new OAuthError('too_many_requests', 'Too many failed client authentications; retry later', {
-        'retry-after': String(Math.max(1, Math.ceil(reservation.resetInMs / 1000))),
+        retryAfterSeconds: Math.max(1, Math.ceil(reservation.resetInMs / 1000)),
       });
     }
     // Compare against a dummy hash for unknown clients too, so timing does not reveal which ids exist.
     const matches = secretMatches(credentials.clientSecret, client?.secretHash ?? '0'.repeat(64)) && client !== null;
     if (!matches || client === null) {
       this.logger.warn({ clientId: client?.id, ip, method: credentials.method }, 'client authentication failed');
-      throw new OAuthError('invalid_client', 'Client authentication failed', challenge);
+      throw new OAuthError('invalid_client', 'Client authentication failed', { basicChallenge: credentials.method === 'client_secret_basic' });
     }
     // Not awaited: the answer does not depend on it.
     void this.throttleStep(() => this.counters.release(counter), undefined);
@@ -134,7 +130,7 @@ function readCredentials(authorization: string | undefined, params: Map<string, 
   }
   if (basic) {
     const decoded = decodeBasic(authorization.trim().slice(6).trim());
-    if (decoded === undefined) throw new OAuthError('invalid_client', 'Malformed Basic credentials', BASIC_CHALLENGE);
+    if (decoded === undefined) throw new OAuthError('invalid_client', 'Malformed Basic credentials', { basicChallenge: true });
     return { ...decoded, method: 'client_secret_basic' };
   }
   if (postId !== undefined && postSecret !== undefined && postId !== '' && postSecret !== '') {

@@ -1,25 +1,27 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { ClientsRepository } from '../auth/clients.repository.js';
 import { ClientsService } from '../auth/clients.service.js';
+import { Clock, SystemClock } from '../common/clock.js';
+import { createLogger } from '../common/logger.js';
 import { ConfigError, loadConfig } from '../config/config.js';
-import { dataSourceOptions } from '../config/data-source.js';
+import { Database } from '../database/database.js';
 import { resolveDatabaseForCli } from '../runtime.js';
 
 /** The operator CLI runs against the same database the service uses (configuration or embedded). */
 export async function withClientsService<T>(action: (clients: ClientsService) => Promise<T>): Promise<T> {
   const config = loadConfigOrExit();
   const database = await resolveDatabaseForCli(config);
-  @Module({ imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(config, database.url), retryAttempts: 0 })], providers: [ClientsRepository, ClientsService] })
+  const db = new Database({ url: database.url, poolSize: 2, timeoutMs: 10_000, preparedStatements: config.databasePreparedStatements, logger: createLogger('warn') });
+  @Module({ providers: [ClientsRepository, ClientsService, { provide: Database, useValue: db }, { provide: Clock, useValue: new SystemClock() }] })
   class CliModule {}
   const context = await NestFactory.createApplicationContext(CliModule, { logger: false });
   try {
     return await action(context.get(ClientsService));
   } finally {
     await context.close();
+    await db.close();
     await database.release();
   }
 }
@@ -35,5 +37,3 @@ export function loadConfigOrExit() {
     throw error;
   }
 }
-
-export type { DataSource };

@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const database = await resolveDatabaseForCli(config);
   try {
-    await migrate(config, database.url, createLogger('info'));
+    await migrate(database.migrationUrl, createLogger('info'));
   } finally {
     await database.release();
   }

@@ -1,9 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtension, ApiOAuth2, ApiResponse } from '@nestjs/swagger';
-import { RequireScope, type Scope } from '../auth/scopes.js';
-import type { ErrorCode } from './domain-error.js';
-import { statusOf } from './http-error.filter.js';
-import { OAUTH_SECURITY } from './swagger.js';
+import { ApiResponse } from '@nestjs/swagger';
+import { type ErrorCode, statusOf } from './error-codes.js';
 
 const MESSAGES: Partial<Record<ErrorCode, string>> = {
   VALIDATION_FAILED: 'The request is not valid',
@@ -50,15 +47,5 @@ export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorat
         examples: Object.fromEntries(group.map((c) => [c, { summary: c, value: example(c) }])),
       }),
     ),
-  );
-}
-
-/** The route's scope: enforced by BearerGuard, documented in OpenAPI with the errors every protected route can give. */
-export function ApiScope(scope: Scope): MethodDecorator {
-  return applyDecorators(
-    RequireScope(scope),
-    ApiOAuth2([scope], OAUTH_SECURITY),
-    ApiExtension('x-required-scope', scope),
-    ApiErrors('UNAUTHORIZED', 'INVALID_TOKEN', 'INSUFFICIENT_SCOPE', 'SERVICE_UNAVAILABLE'),
   );
 }

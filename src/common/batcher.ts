@@ -65,7 +65,7 @@ export class Batcher<I, O> {
 
   submit(input: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      this.waiting.push({ input, since: Date.now(), resolve, reject });
+      this.waiting.push({ input, since: performance.now(), resolve, reject });
       this.schedule();
       this.startSweeper();
     });
@@ -81,7 +81,7 @@ export class Batcher<I, O> {
         this.sweeper = undefined;
         return;
       }
-      const cutoff = Date.now() - queueTimeoutMs;
+      const cutoff = performance.now() - queueTimeoutMs;
       // The queue keeps arrival order, so the oldest input is first.
       if (this.waiting[0].since > cutoff) return;
       const expired = this.waiting.filter((w) => w.since <= cutoff);

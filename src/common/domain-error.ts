@@ -1,32 +1,6 @@
-/**
- * Every error the service answers on purpose carries one of these codes; the one HTTP filter maps
- * each code to its status with an exhaustive switch (common/http-error.filter.ts).
- */
-export type ErrorCode =
-  | 'VALIDATION_FAILED'
-  | 'INVALID_REQUEST'
-  | 'UNSUPPORTED_DEVICE_TYPE'
-  | 'INVALID_OTP'
-  | 'UNAUTHORIZED'
-  | 'INVALID_TOKEN'
-  | 'INSUFFICIENT_SCOPE'
-  | 'NOT_FOUND'
-  | 'REGISTRATION_NOT_FOUND'
-  | 'DEVICE_NOT_FOUND'
-  | 'METHOD_NOT_ALLOWED'
-  | 'REQUEST_TIMEOUT'
-  | 'ALREADY_ACTIVE'
-  | 'ACTIVATION_IN_PROGRESS'
-  | 'DEVICE_NAME_TAKEN'
-  | 'DEVICE_LIMIT_REACHED'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'HEADERS_TOO_LARGE'
-  | 'TOO_MANY_ATTEMPTS'
-  | 'DEVICE_LOCKED'
-  | 'RATE_LIMITED'
-  | 'SERVICE_UNAVAILABLE'
-  | 'INTERNAL_ERROR';
+import type { ErrorCode } from './error-codes.js';
+
+export type { ErrorCode };
 
 export interface FieldError {
   field: string;
@@ -37,14 +11,19 @@ export interface DomainErrorOptions {
   /** Extra members of the error body, e.g. remainingAttempts. */
   extra?: Record<string, string | number>;
   errors?: FieldError[];
-  headers?: Record<string, string>;
+  /** When a retry can succeed (the filter answers it as Retry-After). */
+  retryAfterSeconds?: number;
+  /** INSUFFICIENT_SCOPE: the scope the route needs (the filter puts it in the Bearer challenge). */
+  requiredScope?: string;
   cause?: unknown;
 }
 
+/** An error the service answers on purpose. Domain facts only: the one filter makes them HTTP. */
 export class DomainError extends Error {
   readonly extra: Record<string, string | number>;
   readonly errors: FieldError[] | undefined;
-  readonly headers: Record<string, string>;
+  readonly retryAfterSeconds: number | undefined;
+  readonly requiredScope: string | undefined;
 
   constructor(
     readonly code: ErrorCode,
@@ -55,20 +34,19 @@ export class DomainError extends Error {
     this.name = 'DomainError';
     this.extra = options.extra ?? {};
     this.errors = options.errors;
-    this.headers = options.headers ?? {};
+    this.retryAfterSeconds = options.retryAfterSeconds === undefined ? undefined : Math.max(1, Math.ceil(options.retryAfterSeconds));
+    this.requiredScope = options.requiredScope;
   }
 }
 
 /** A dependency (Postgres, Redis) did not answer in time or refused: 503 with Retry-After. */
 export class DependencyUnavailableError extends DomainError {
-  constructor(dependency: 'postgres' | 'redis', cause?: unknown) {
-    super('SERVICE_UNAVAILABLE', 'The service is temporarily unavailable, please retry shortly', {
-      headers: { 'retry-after': '2' },
-      cause,
-    });
-    this.dependency = dependency;
+  constructor(
+    readonly dependency: 'postgres' | 'redis',
+    cause?: unknown,
+  ) {
+    super('SERVICE_UNAVAILABLE', 'The service is temporarily unavailable, please retry shortly', { retryAfterSeconds: 2, cause });
   }
-  readonly dependency: 'postgres' | 'redis';
 }
 
 export const validationError = (errors: FieldError[]): DomainError =>

@@ -5,58 +5,15 @@ import type { FastifyReply, FastifyRequest, RawServerBase, RouteGenericInterface
 type AnyRequest = FastifyRequest<RouteGenericInterface, RawServerBase>;
 type AnyReply = FastifyReply<RouteGenericInterface, RawServerBase>;
 import type { Logger } from 'pino';
-import { OAuthError } from '../auth/oauth.errors.js';
-import { isPostgresOutage } from './dependency-errors.js';
-import { DependencyUnavailableError, DomainError, type ErrorCode } from './domain-error.js';
+import { OAuthError } from './oauth-error.js';
+import { DependencyUnavailableError, DomainError } from './domain-error.js';
+import { statusOf } from './error-codes.js';
 import { LOGGER } from './logger.js';
 
 export interface HttpErrorResponse {
   status: number;
   headers: Record<string, string>;
   body: Record<string, unknown>;
-}
-
-/** The exhaustive map from domain codes to HTTP statuses. */
-export function statusOf(code: ErrorCode): number {
-  switch (code) {
-    case 'VALIDATION_FAILED':
-    case 'INVALID_REQUEST':
-    case 'UNSUPPORTED_DEVICE_TYPE':
-    case 'INVALID_OTP':
-      return 400;
-    case 'UNAUTHORIZED':
-    case 'INVALID_TOKEN':
-      return 401;
-    case 'INSUFFICIENT_SCOPE':
-      return 403;
-    case 'NOT_FOUND':
-    case 'REGISTRATION_NOT_FOUND':
-    case 'DEVICE_NOT_FOUND':
-      return 404;
-    case 'METHOD_NOT_ALLOWED':
-      return 405;
-    case 'REQUEST_TIMEOUT':
-      return 408;
-    case 'ALREADY_ACTIVE':
-    case 'ACTIVATION_IN_PROGRESS':
-    case 'DEVICE_NAME_TAKEN':
-    case 'DEVICE_LIMIT_REACHED':
-      return 409;
-    case 'PAYLOAD_TOO_LARGE':
-      return 413;
-    case 'UNSUPPORTED_MEDIA_TYPE':
-      return 415;
-    case 'HEADERS_TOO_LARGE':
-      return 431;
-    case 'TOO_MANY_ATTEMPTS':
-    case 'DEVICE_LOCKED':
-    case 'RATE_LIMITED':
-      return 429;
-    case 'INTERNAL_ERROR':
-      return 500;
-    case 'SERVICE_UNAVAILABLE':
-      return 503;
-  }
 }
 
 /** Errors raised by Nest or Fastify before our code runs (routing, body parsing) become domain errors. */
@@ -100,8 +57,6 @@ export function toHttpError(error: unknown, request: AnyRequest, logger: Logger)
     return oauthResponse(error);
   } else if (error instanceof DomainError) {
     domain = error;
-  } else if (isPostgresOutage(error)) {
-    domain = new DependencyUnavailableError('postgres', error);
   } else {
     domain = fromFrameworkError(error);
   }
@@ -122,21 +77,35 @@ export function toHttpError(error: unknown, request: AnyRequest, logger: Logger)
     ...domain.extra,
   };
   if (domain.errors !== undefined) body.errors = domain.errors;
-  return { status: statusOf(domain.code), headers: domain.headers, body };
+  return { status: statusOf(domain.code), headers: headersOf(domain), body };
+}
+
+const REALM = 'realm="totp-device-registration"';
+
+/** RFC 6750 §3 challenges for the bearer errors, Retry-After where a retry can succeed. */
+function headersOf(error: DomainError): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
+  if (error.code === 'UNAUTHORIZED') headers['www-authenticate'] = `Bearer ${REALM}`;
+  if (error.code === 'INVALID_TOKEN') headers['www-authenticate'] = `Bearer ${REALM}, error="invalid_token", error_description="${error.message}"`;
+  if (error.code === 'INSUFFICIENT_SCOPE') {
+    headers['www-authenticate'] = `Bearer ${REALM}, error="insufficient_scope", error_description="The access token lacks the required scope", scope="${error.requiredScope ?? ''}"`;
+  }
+  return headers;
 }
 
 function toOAuthError(error: DomainError): OAuthError {
   const status = statusOf(error.code);
-  if (status >= 500) return new OAuthError('temporarily_unavailable', error.message, error.headers, status);
-  return new OAuthError('invalid_request', error.message, {}, status);
+  if (status >= 500) return new OAuthError('temporarily_unavailable', error.message, { status, retryAfterSeconds: error.retryAfterSeconds });
+  return new OAuthError('invalid_request', error.message, { status });
 }
 
 function oauthResponse(error: OAuthError): HttpErrorResponse {
-  return {
-    status: error.status,
-    headers: { 'cache-control': 'no-store', pragma: 'no-cache', ...error.headers },
-    body: { error: error.error, error_description: error.description },
-  };
+  const headers: Record<string, string> = { 'cache-control': 'no-store', pragma: 'no-cache' };
+  if (error.options.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.options.retryAfterSeconds);
+  // RFC 6749 §5.2: a client that authenticated with HTTP Basic gets the Basic challenge back.
+  if (error.options.basicChallenge === true) headers['www-authenticate'] = `Basic ${REALM}`;
+  return { status: error.status, headers, body: { error: error.error, error_description: error.description } };
 }
 
 export async function sendHttpError(error: unknown, request: AnyRequest, reply: AnyReply, logger: Logger): Promise<void> {

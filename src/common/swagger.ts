@@ -1,11 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { SCOPE_DESCRIPTIONS } from '../auth/scopes.js';
 
 export const OAUTH_SECURITY = 'oauth2';
 
 /** Swagger UI at /docs (Authorize = client credentials against /oauth/token), JSON at /docs-json. */
-export function setupSwagger(app: INestApplication): void {
+export function setupSwagger(app: INestApplication, scopes: Record<string, string>): void {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -21,7 +20,7 @@ export function setupSwagger(app: INestApplication): void {
         {
           type: 'oauth2',
           description: 'Client credentials. In Swagger UI: Authorize, enter client id and secret, tick the scopes.',
-          flows: { clientCredentials: { tokenUrl: "/oauth/token", scopes: SCOPE_DESCRIPTIONS } },
+          flows: { clientCredentials: { tokenUrl: '/oauth/token', scopes } },
         },
         OAUTH_SECURITY,
       )

@@ -17,6 +17,9 @@ export interface AppConfig {
   /** True when neither DATABASE_URL nor REDIS_URL is set: embedded Postgres and in-process store. */
   embedded: boolean;
   databaseUrl: string | undefined;
+  databaseReadUrl: string | undefined;
+  migrationDatabaseUrl: string | undefined;
+  databasePreparedStatements: boolean;
   redisUrl: string | undefined;
   redisKeyPrefix: string;
   dataDir: string;
@@ -92,6 +95,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     publicUrl,
     embedded,
     databaseUrl,
+    databaseReadUrl: r.url('DATABASE_READ_URL', ['postgres:', 'postgresql:']),
+    migrationDatabaseUrl: r.url('MIGRATION_DATABASE_URL', ['postgres:', 'postgresql:']),
+    databasePreparedStatements: r.bool('DATABASE_PREPARED_STATEMENTS', true),
     redisUrl,
     redisKeyPrefix: r.string('REDIS_KEY_PREFIX', 'totp:'),
     dataDir: r.string('DATA_DIR', '.data'),

@@ -5,7 +5,7 @@ export class MemoryCounterStore extends CounterStore {
   private readonly counters = new Map<string, { count: number; resetAt: number }>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly now: () => number = Date.now) {
+  constructor(private readonly now: () => number) {
     super();
     this.sweeper = setInterval(() => this.sweep(), 10_000);
     this.sweeper.unref();

@@ -9,23 +9,19 @@ export const deviceNameTaken = () => new DomainError('DEVICE_NAME_TAKEN', 'The u
 export const deviceLimitReached = (what: string) => new DomainError('DEVICE_LIMIT_REACHED', what);
 export const alreadyActive = () => new DomainError('ALREADY_ACTIVE', 'This device is already activated');
 export const activationInProgress = () =>
-  new DomainError('ACTIVATION_IN_PROGRESS', 'Another activation of this registration is in progress; retry in a moment', {
-    headers: { 'retry-after': '1' },
-  });
+  new DomainError('ACTIVATION_IN_PROGRESS', 'Another activation of this registration is in progress; retry in a moment', { retryAfterSeconds: 1 });
 export const invalidOtp = (remainingAttempts?: number) =>
   new DomainError('INVALID_OTP', 'The OTP is not valid', remainingAttempts === undefined ? {} : { extra: { remainingAttempts } });
 export const tooManyAttempts = () =>
   new DomainError('TOO_MANY_ATTEMPTS', 'Too many wrong OTPs: the registration was destroyed; create a new one');
-export const deviceLocked = (until: Date) => {
-  const seconds = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
-  return new DomainError('DEVICE_LOCKED', 'Too many failed verifications: the device is locked', {
-    headers: { 'retry-after': String(seconds) },
+export const deviceLocked = (until: Date, now: Date) =>
+  new DomainError('DEVICE_LOCKED', 'Too many failed verifications: the device is locked', {
+    retryAfterSeconds: (until.getTime() - now.getTime()) / 1000,
     extra: { lockedUntil: until.toISOString() },
   });
-};
 export const rateLimited = (retryAfterMs: number) =>
   new DomainError('RATE_LIMITED', 'Too many requests for this client; slow down', {
-    headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+    retryAfterSeconds: retryAfterMs / 1000,
   });
 /** A registration stored before today's rules (a name the database refuses): rename it, then activate. */
 export const invalidRegistrationData = () =>

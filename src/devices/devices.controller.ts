@@ -1,12 +1,14 @@
-import { Body, Controller, createParamDecorator, Delete, type ExecutionContext, Get, Header, HttpCode, Param, Patch, Post, Query, type StreamableFile } from '@nestjs/common';
+import { Body, Controller, createParamDecorator, Delete, type ExecutionContext, Get, Header, HttpCode, Param, Patch, Post, Query, StreamableFile } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, ApiScope } from '../common/api-docs.js';
+import { ApiScope } from '../auth/api-scope.decorator.js';
+import { ApiErrors } from '../common/api-docs.js';
 import { type Caller, CurrentCaller } from '../common/caller.js';
 import { PageQueryDto } from '../common/pagination.js';
 import { UserIdPipe, UuidPipe } from '../common/validation.js';
 import { DevicesService } from './devices.service.js';
 import { CreateDeviceDto, OtpDto, RenameDeviceDto } from './dto/device-requests.dto.js';
 import { CreatedRegistrationDto, DeviceEnvelopeDto, DeviceListDto, OtpAcceptedDto } from './dto/device-responses.dto.js';
+import { qrFormatFor } from './qr-image.js';
 import { RegistrationService } from './registration.service.js';
 
 /** The Accept header, read without making it a documented (and in Swagger UI, required) parameter. */
@@ -44,7 +46,7 @@ export class DevicesController {
   @ApiOkResponse({ description: 'The registration URI as a QR code', content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/svg+xml': { schema: { type: 'string' } } } })
   @ApiErrors('REGISTRATION_NOT_FOUND')
   qr(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Param('authId', new UuidPipe('authId')) authId: string, @AcceptHeader() accept: string | undefined): Promise<StreamableFile> {
-    return this.registration.qrCode(caller, userId, authId, accept);
+    return this.registration.qrCode(caller, userId, authId, qrFormatFor(accept)).then((qr) => new StreamableFile(qr.bytes, { type: qr.contentType }));
   }
 
   @Post(':authId/activate')

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { ClientRateLimiter } from './client-rate-limiter.js';
+import { DeviceBatches } from './device-batches.js';
 import { DeviceSecrets } from './device-secrets.js';
 import { DevicesController } from './devices.controller.js';
 import { DevicesRepository } from './devices.repository.js';
@@ -12,6 +13,6 @@ import { VerificationService } from './verification.service.js';
 @Module({
   imports: [AuditModule],
   controllers: [DevicesController, VerificationController],
-  providers: [DevicesRepository, DevicesService, RegistrationService, VerificationService, DeviceSecrets, ClientRateLimiter],
+  providers: [DeviceBatches, DevicesRepository, DevicesService, RegistrationService, VerificationService, DeviceSecrets, ClientRateLimiter],
 })
 export class DevicesModule {}

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import type { Caller } from '../common/caller.js';
+import { Clock } from '../common/clock.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, type PageQueryDto } from '../common/pagination.js';
 import { type PendingRegistration, PendingStore } from '../pending/pending.store.js';
-import type { DeviceEntity } from './device.entity.js';
+import type { Device } from './device.js';
 import { activationInProgress, deviceNameTaken, deviceNotFound } from './device.errors.js';
 import { DevicesRepository } from './devices.repository.js';
 import type { DeviceDto, DeviceEnvelopeDto, DeviceListDto } from './dto/device-responses.dto.js';
@@ -15,13 +16,16 @@ export class DevicesService {
     private readonly devices: DevicesRepository,
     private readonly store: PendingStore,
     private readonly audit: AuditService,
+    private readonly clock: Clock,
   ) {}
 
   async list(caller: Caller, userId: string, page: PageQueryDto): Promise<DeviceListDto> {
-    const [active, pending] = await Promise.all([this.devices.listForUser(caller.clientId, userId), this.store.listForUser(caller.clientId, userId)]);
+    const [active, pending] = await Promise.all([this.devices.listForUser(caller.clientId, userId, 'replica'), this.store.listForUser(caller.clientId, userId)]);
+    const now = this.clock.now();
     const activeIds = new Set(active.map((d) => d.id));
     // A registration whose device is already active (its removal from the store failed) is hidden.
-    const all = [...active.map((d) => fromDevice(d)), ...pending.filter((p) => !activeIds.has(p.authId)).map(fromRegistration)].sort(newestFirst);
+    const live = pending.filter((p) => !activeIds.has(p.authId) && p.expiresAt > now.getTime());
+    const all = [...active.map((d) => fromDevice(d, now)), ...live.map(fromRegistration)].sort(newestFirst);
     const limit = page.limit ?? DEFAULT_PAGE_SIZE;
     const after = decodeCursor(page.cursor, (v) => /^\d{4}-\d\d-\d\dT[\d:.]+Z\|[0-9a-f-]{36}$/.test(v));
     const start = after === undefined ? 0 : all.findIndex((d) => newestFirst(d, cursorItem(after)) > 0);
@@ -37,10 +41,10 @@ export class DevicesService {
   }
 
   async get(caller: Caller, userId: string, deviceId: string): Promise<DeviceEnvelopeDto> {
-    const device = await this.devices.findForClient(caller.clientId, userId, deviceId);
-    if (device !== null) return envelope('Device found', fromDevice(device));
+    const device = await this.devices.getForClient(caller.clientId, userId, deviceId);
+    if (device !== null) return envelope('Device found', fromDevice(device, this.clock.now()));
     const pending = await this.store.get(caller.clientId, deviceId);
-    if (pending === undefined || pending.userId !== userId) throw deviceNotFound();
+    if (pending === undefined || pending.userId !== userId || pending.expiresAt <= this.clock.nowMs()) throw deviceNotFound();
     return envelope('Pending registration found', fromRegistration(pending));
   }
 
@@ -50,7 +54,7 @@ export class DevicesService {
     if (outcome === 'NOT_FOUND') {
       const pending = await this.store.get(caller.clientId, deviceId);
       if (pending === undefined || pending.userId !== userId) throw deviceNotFound();
-      if ((await this.devices.activeSummary(caller.clientId, userId, deviceName)).nameTaken) throw deviceNameTaken();
+      if (await this.devices.nameTaken(caller.clientId, userId, deviceName)) throw deviceNameTaken();
       if (!(await this.store.rename(caller.clientId, deviceId, deviceName))) throw deviceNotFound();
     }
     await this.audit.record({ type: 'DEVICE_RENAMED', caller, userId, deviceId, detail: { deviceName } });
@@ -86,7 +90,7 @@ export class DevicesService {
 const envelope = (message: string, device: DeviceDto): DeviceEnvelopeDto => ({ status: 'SUCCESS', message, device });
 
 /** The explicit map from a stored device to what callers see: never a secret. */
-export function fromDevice(d: DeviceEntity, now = new Date()): DeviceDto {
+export function fromDevice(d: Device, now: Date): DeviceDto {
   return {
     deviceId: d.id,
     deviceType: d.deviceType,

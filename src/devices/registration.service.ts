@@ -1,31 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, StreamableFile } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import QRCode from 'qrcode';
 import { AuditService } from '../audit/audit.service.js';
 import type { Caller } from '../common/caller.js';
+import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/logger.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { type PendingRegistration, PendingStore } from '../pending/pending.store.js';
 import { newSecret, registrationUri, toBase32 } from '../totp/totp.js';
 import { ClientRateLimiter } from './client-rate-limiter.js';
 import { DeviceSecrets } from './device-secrets.js';
-import { DeviceEntity } from './device.entity.js';
-import {
-  activationInProgress,
-  alreadyActive,
-  deviceLimitReached,
-  deviceNameTaken,
-  invalidOtp,
-  invalidRegistrationData,
-  otpLength,
-  registrationNotFound,
-  tooManyAttempts,
-  unsupportedDeviceType,
-} from './device.errors.js';
+import type { Device } from './device.js';
+import * as errors from './device.errors.js';
 import { DevicesRepository } from './devices.repository.js';
 import type { CreateDeviceDto } from './dto/device-requests.dto.js';
 import type { CreatedRegistrationDto, OtpAcceptedDto } from './dto/device-responses.dto.js';
+import { type QrFormat, type QrImage, renderQr } from './qr-image.js';
 
 // Long enough for one Postgres insert under load; short enough that a crashed replica's lock
 // does not block the user for long.
@@ -42,15 +32,16 @@ export class RegistrationService {
     private readonly secrets: DeviceSecrets,
     private readonly audit: AuditService,
     private readonly rateLimiter: ClientRateLimiter,
+    private readonly clock: Clock,
   ) {}
 
   async create(caller: Caller, userId: string, dto: CreateDeviceDto): Promise<CreatedRegistrationDto> {
-    if (dto.deviceType !== 'TOTP') throw unsupportedDeviceType();
+    if (dto.deviceType !== 'TOTP') throw errors.unsupportedDeviceType();
     await this.rateLimiter.check(caller.clientId);
     const { limits, totp } = this.config;
     const authId = randomUUID();
     const secret = newSecret(totp.algorithm);
-    const now = Date.now();
+    const now = this.clock.nowMs();
     const registration: PendingRegistration = {
       authId,
       clientId: caller.clientId,
@@ -66,24 +57,19 @@ export class RegistrationService {
       expiresAt: now + this.config.pendingRegistrationTtlSeconds * 1000,
     };
     const outcome = await this.store.create(registration, { perUser: limits.maxPendingPerUser, perClient: limits.maxPendingPerClient });
-    if (outcome === 'USER_LIMIT') throw deviceLimitReached(`A user may have at most ${limits.maxPendingPerUser} pending registrations`);
-    if (outcome === 'CLIENT_LIMIT') throw deviceLimitReached(`This client has ${limits.maxPendingPerClient} pending registrations, the most allowed`);
+    if (outcome === 'USER_LIMIT') throw errors.deviceLimitReached(`A user may have at most ${limits.maxPendingPerUser} pending registrations`);
+    if (outcome === 'CLIENT_LIMIT') throw errors.deviceLimitReached(`This client has ${limits.maxPendingPerClient} pending registrations, the most allowed`);
     // Checked against the active devices after the registration is in Redis, in the statement that
-    // also writes its audit event (one round trip, shared with concurrent creates). A refused or
-    // failed check takes the registration back out: none stays without its event.
-    const expiresAt = new Date(registration.expiresAt).toISOString();
-    const event = this.audit.prepare({ type: 'REGISTRATION_CREATED', caller, userId, deviceId: authId, detail: { deviceName: dto.deviceName, expiresAt } });
-    let admission;
-    try {
-      admission = await this.devices.admitRegistration(caller.clientId, userId, dto.deviceName, limits.maxActivePerUser, event);
-    } catch (error) {
-      await this.withdraw(registration);
-      throw error;
-    }
+    // also writes its audit event. A refused or failed check takes the registration back out.
+    const admission = await this.devices
+      .admit({ id: authId, clientId: caller.clientId, userId, deviceName: dto.deviceName, maxActive: limits.maxActivePerUser, expiresAt: new Date(registration.expiresAt), requestId: caller.requestId, at: new Date(now) })
+      .catch(async (error: unknown) => {
+        await this.withdraw(registration);
+        throw error;
+      });
     if (admission !== 'OK') {
       await this.withdraw(registration);
-      if (admission === 'NAME_TAKEN') throw deviceNameTaken();
-      throw deviceLimitReached(`A user may have at most ${limits.maxActivePerUser} active devices`);
+      throw admission === 'NAME_TAKEN' ? errors.deviceNameTaken() : errors.deviceLimitReached(`A user may have at most ${limits.maxActivePerUser} active devices`);
     }
     return {
       authId,
@@ -92,7 +78,7 @@ export class RegistrationService {
       secret: toBase32(secret),
       registrationUri: registrationUri(totp.issuer, registration.accountName, secret, registration),
       qrCodeUrl: `/v1/users/${encodeURIComponent(userId)}/devices/${authId}/qr`,
-      expiresAt,
+      expiresAt: new Date(registration.expiresAt).toISOString(),
     };
   }
 
@@ -107,53 +93,42 @@ export class RegistrationService {
     }
   }
 
-  async qrCode(caller: Caller, userId: string, authId: string, accept: string | undefined): Promise<StreamableFile> {
+  async qrCode(caller: Caller, userId: string, authId: string, format: QrFormat): Promise<QrImage> {
     const registration = await this.store.get(caller.clientId, authId);
-    if (registration === undefined || registration.userId !== userId) throw registrationNotFound();
+    if (registration === undefined || registration.userId !== userId || registration.expiresAt <= this.clock.nowMs()) throw errors.registrationNotFound();
     // A registration left behind by an activation whose clean-up failed never shows its secret again.
-    if (await this.devices.existsForClient(caller.clientId, userId, authId)) throw registrationNotFound();
+    if (await this.devices.existsForClient(caller.clientId, userId, authId)) throw errors.registrationNotFound();
     const secret = this.secrets.open(caller.clientId, authId, registration.sealedSecret);
-    const uri = registrationUri(this.config.totp.issuer, registration.accountName, secret, registration);
-    const options = { errorCorrectionLevel: 'M' as const, margin: 2 };
-    if (prefersSvg(accept)) {
-      return new StreamableFile(Buffer.from(await QRCode.toString(uri, { ...options, type: 'svg' })), { type: 'image/svg+xml' });
-    }
-    return new StreamableFile(await QRCode.toBuffer(uri, { ...options, type: 'png', width: 256 }), { type: 'image/png' });
+    return renderQr(registrationUri(this.config.totp.issuer, registration.accountName, secret, registration), format);
   }
 
   async activate(caller: Caller, userId: string, authId: string, otp: string): Promise<OtpAcceptedDto> {
     await this.rateLimiter.check(caller.clientId);
     const claim = await this.store.claim(caller.clientId, authId, ACTIVATION_LOCK_MS);
-    if (claim.status === 'BUSY') throw activationInProgress();
-    if (claim.status === 'NOT_FOUND' || claim.registration.userId !== userId) {
+    if (claim.status === 'BUSY') throw errors.activationInProgress();
+    const now = this.clock.now();
+    if (claim.status === 'NOT_FOUND' || claim.registration.userId !== userId || claim.registration.expiresAt <= now.getTime()) {
       if (claim.status === 'OK') await this.store.release(caller.clientId, authId);
-      throw (await this.devices.existsForClient(caller.clientId, userId, authId)) ? alreadyActive() : registrationNotFound();
+      throw (await this.devices.existsForClient(caller.clientId, userId, authId)) ? errors.alreadyActive() : errors.registrationNotFound();
     }
     const registration = claim.registration;
     if (otp.length !== registration.digits) {
       await this.store.release(caller.clientId, authId);
-      throw otpLength(registration.digits);
+      throw errors.otpLength(registration.digits);
     }
-    const now = new Date();
     const step = this.secrets.match(caller.clientId, authId, registration.sealedSecret, registration, otp, now);
     if (step === undefined) return this.refuse(caller, registration);
-
     const device = toDevice(registration, this.secrets.keyIdOf(registration.sealedSecret), step, now);
-    let outcome;
-    try {
-      const event = this.audit.prepare({ type: 'DEVICE_ACTIVATED', caller, userId, deviceId: authId, detail: { deviceName: device.deviceName } });
-      outcome = await this.devices.insertActive(device, this.config.limits.maxActivePerUser, event);
-    } catch (error) {
+    const outcome = await this.devices.insertActive({ device, maxPerUser: this.config.limits.maxActivePerUser, requestId: caller.requestId }).catch(async (error: unknown) => {
       // Postgres could not take the device: the registration stays pending for a retry.
       await this.store.release(caller.clientId, authId).catch(() => undefined);
       throw error;
-    }
+    });
     if (outcome !== 'OK') {
       await this.store.release(caller.clientId, authId);
-      if (outcome === 'INVALID_DATA') throw invalidRegistrationData();
-      if (outcome === 'ALREADY_ACTIVE' || (await this.devices.existsForClient(caller.clientId, userId, authId))) throw alreadyActive();
-      if (outcome === 'NAME_TAKEN') throw deviceNameTaken();
-      throw deviceLimitReached(`A user may have at most ${this.config.limits.maxActivePerUser} active devices`);
+      if (outcome === 'INVALID_DATA') throw errors.invalidRegistrationData();
+      if (outcome === 'ALREADY_ACTIVE' || (await this.devices.existsForClient(caller.clientId, userId, authId))) throw errors.alreadyActive();
+      throw outcome === 'NAME_TAKEN' ? errors.deviceNameTaken() : errors.deviceLimitReached(`A user may have at most ${this.config.limits.maxActivePerUser} active devices`);
     }
     try {
       await this.store.remove(caller.clientId, userId, authId, { evenIfClaimed: true });
@@ -171,45 +146,30 @@ export class RegistrationService {
     await this.audit.record({ type: 'ACTIVATION_FAILED', caller, userId, deviceId: authId });
     if (outcome.status === 'EXHAUSTED') {
       await this.audit.record({ type: 'REGISTRATION_EXHAUSTED', caller, userId, deviceId: authId });
-      throw tooManyAttempts();
+      throw errors.tooManyAttempts();
     }
-    if (outcome.status === 'NOT_FOUND') throw registrationNotFound();
-    throw invalidOtp(outcome.remaining);
+    if (outcome.status === 'NOT_FOUND') throw errors.registrationNotFound();
+    throw errors.invalidOtp(outcome.remaining);
   }
 }
 
-function toDevice(r: PendingRegistration, keyId: string, step: number, now: Date): DeviceEntity {
-  const device = new DeviceEntity();
-  device.id = r.authId;
-  device.clientId = r.clientId;
-  device.userId = r.userId;
-  device.deviceType = r.deviceType;
-  device.deviceName = r.deviceName;
-  device.sealedSecret = r.sealedSecret;
-  device.keyId = keyId;
-  device.algorithm = r.algorithm;
-  device.digits = r.digits;
-  device.period = r.period;
-  device.status = 'ACTIVE';
-  // The activating code's step is spent: it cannot verify a login afterwards.
-  device.lastUsedStep = step;
-  device.failureCount = 0;
-  device.lockedUntil = null;
-  device.createdAt = new Date(r.createdAt);
-  device.activatedAt = now;
-  device.lastUsedAt = null;
-  return device;
-}
-
-/** SVG only when the Accept header asks for it (and ranks it at least as high as PNG). */
-function prefersSvg(accept: string | undefined): boolean {
-  if (accept === undefined) return false;
-  const quality = (type: string): number => {
-    const entry = accept.split(',').map((p) => p.trim()).find((p) => p.toLowerCase().startsWith(type));
-    if (entry === undefined) return -1;
-    const q = /;\s*q=([0-9.]+)/.exec(entry);
-    return q === null ? 1 : Number(q[1]);
-  };
-  const svg = quality('image/svg+xml');
-  return svg > 0 && svg >= quality('image/png');
-}
+/** The device a registration becomes; the activating code's step is spent (it cannot verify a login). */
+const toDevice = (r: PendingRegistration, keyId: string, step: number, now: Date): Device => ({
+  id: r.authId,
+  clientId: r.clientId,
+  userId: r.userId,
+  deviceType: r.deviceType,
+  deviceName: r.deviceName,
+  sealedSecret: r.sealedSecret,
+  keyId,
+  algorithm: r.algorithm,
+  digits: r.digits,
+  period: r.period,
+  status: 'ACTIVE',
+  lastUsedStep: step,
+  failureCount: 0,
+  lockedUntil: null,
+  createdAt: new Date(r.createdAt),
+  activatedAt: now,
+  lastUsedAt: null,
+});

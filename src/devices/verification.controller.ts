@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, ApiScope } from '../common/api-docs.js';
+import { ApiScope } from '../auth/api-scope.decorator.js';
+import { ApiErrors } from '../common/api-docs.js';
 import { type Caller, CurrentCaller } from '../common/caller.js';
 import { UserIdPipe, UuidPipe } from '../common/validation.js';
 import { OtpDto } from './dto/device-requests.dto.js';

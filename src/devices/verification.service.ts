@@ -1,16 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { Caller } from '../common/caller.js';
+import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/logger.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { DeviceSecrets } from './device-secrets.js';
-import type { DeviceEntity } from './device.entity.js';
+import type { AttemptResult } from './device-batches.js';
+import type { Device } from './device.js';
 import { deviceLocked, deviceNotFound, invalidOtp, noActiveDevice } from './device.errors.js';
-import { type AttemptResult, DevicesRepository } from './devices.repository.js';
+import { DevicesRepository } from './devices.repository.js';
 import type { OtpAcceptedDto } from './dto/device-responses.dto.js';
 
 /** What never changes for a device: enough to check a code before touching the database. */
-type VerificationKey = Pick<DeviceEntity, 'id' | 'userId' | 'sealedSecret' | 'algorithm' | 'digits' | 'period'>;
+type VerificationKey = Pick<Device, 'id' | 'userId' | 'sealedSecret' | 'algorithm' | 'digits' | 'period'>;
 const KEY_CACHE_SIZE = 50_000;
 
 const accepted = (deviceId: string): OtpAcceptedDto => ({ status: 'SUCCESS', message: 'OTP has been validated successfully', deviceId });
@@ -29,6 +31,7 @@ export class VerificationService {
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly devices: DevicesRepository,
     private readonly secrets: DeviceSecrets,
+    private readonly clock: Clock,
   ) {}
 
   async verifyDevice(caller: Caller, userId: string, deviceId: string, otp: string): Promise<OtpAcceptedDto> {
@@ -39,7 +42,8 @@ export class VerificationService {
       if (device === null) throw deviceNotFound();
       key = this.remember(cacheKey, device);
     }
-    const result = await this.attempt(caller, key, otp, new Date());
+    const now = this.clock.now();
+    const result = await this.attempt(caller, key, otp, now);
     switch (result.outcome) {
       case 'ACCEPTED':
         return accepted(deviceId);
@@ -48,7 +52,7 @@ export class VerificationService {
         throw deviceNotFound();
       case 'LOCKED':
       case 'LOCKED_NOW':
-        throw deviceLocked(result.lockedUntil!);
+        throw deviceLocked(result.lockedUntil!, now);
       case 'REJECTED':
         throw invalidOtp();
     }
@@ -59,9 +63,9 @@ export class VerificationService {
    * against every device it was tried on, so it counts a failure on each.
    */
   async verifyUser(caller: Caller, userId: string, otp: string): Promise<OtpAcceptedDto> {
-    const all = await this.devices.listForUser(caller.clientId, userId);
+    const all = await this.devices.listForUser(caller.clientId, userId, 'primary');
     if (all.length === 0) throw noActiveDevice();
-    const now = new Date();
+    const now = this.clock.now();
     const lockedUntil = new Map(all.filter((d) => isLocked(d, now)).map((d) => [d.id, d.lockedUntil!]));
     const unlocked = all.filter((d) => !lockedUntil.has(d.id));
     const tried = new Set<string>();
@@ -75,11 +79,11 @@ export class VerificationService {
     const results = await Promise.all(unlocked.filter((d) => !tried.has(d.id)).map(async (d) => [d.id, await this.attempt(caller, d, otp, now)] as const));
     for (const [id, result] of results) if (result.lockedUntil !== null) lockedUntil.set(id, result.lockedUntil);
     // Every device locked now (this code locked the last one): the user cannot verify until a lock ends.
-    if (lockedUntil.size === all.length) throw deviceLocked(new Date(Math.min(...[...lockedUntil.values()].map((d) => d.getTime()))));
+    if (lockedUntil.size === all.length) throw deviceLocked(new Date(Math.min(...[...lockedUntil.values()].map((d) => d.getTime()))), now);
     throw invalidOtp();
   }
 
-  private remember(cacheKey: string, device: DeviceEntity): VerificationKey {
+  private remember(cacheKey: string, device: Device): VerificationKey {
     if (this.keys.size >= KEY_CACHE_SIZE) this.keys.delete(this.keys.keys().next().value!);
     const { id, userId, sealedSecret, algorithm, digits, period } = device;
     const key = { id, userId, sealedSecret, algorithm, digits, period };
@@ -108,4 +112,4 @@ export class VerificationService {
   }
 }
 
-const isLocked = (d: DeviceEntity, now: Date): boolean => d.lockedUntil !== null && d.lockedUntil > now;
+const isLocked = (d: Device, now: Date): boolean => d.lockedUntil !== null && d.lockedUntil > now;

@@ -1,8 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { DomainError } from '../common/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { Database } from '../database/database.js';
 import { PendingStore } from '../pending/pending.store.js';
 
 export interface ReadinessReport {
@@ -19,7 +18,7 @@ export class HealthService implements BeforeApplicationShutdown {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Database,
     private readonly store: PendingStore,
   ) {}
 
@@ -36,13 +35,13 @@ export class HealthService implements BeforeApplicationShutdown {
   async readiness(): Promise<ReadinessReport> {
     const timeout = this.config.dependencyTimeoutMs;
     const [postgres, redis] = await Promise.all([
-      withTimeout(this.dataSource.query('SELECT 1'), timeout).then(() => 'UP' as const, () => 'DOWN' as const),
+      withTimeout(this.db.query('SELECT 1', []), timeout).then(() => 'UP' as const, () => 'DOWN' as const),
       withTimeout(this.store.probe(), timeout).then(() => 'UP' as const, () => 'DOWN' as const),
     ]);
     const report: ReadinessReport = { status: postgres === 'UP' && redis === 'UP' && !this.draining ? 'UP' : 'DOWN', checks: { postgres, redis } };
     if (report.status === 'DOWN') {
       throw new DomainError('SERVICE_UNAVAILABLE', this.draining ? 'The service is shutting down' : 'A dependency is unavailable', {
-        headers: { 'retry-after': '2' },
+        retryAfterSeconds: 2,
         extra: { postgres, redis },
       });
     }

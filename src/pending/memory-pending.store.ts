@@ -15,7 +15,7 @@ export class MemoryPendingStore extends PendingStore {
   private readonly registrations = new Map<string, Entry>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly now: () => number = Date.now) {
+  constructor(private readonly now: () => number) {
     super();
     this.sweeper = setInterval(() => this.sweep(), 10_000);
     this.sweeper.unref();

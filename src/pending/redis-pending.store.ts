@@ -102,6 +102,7 @@ export class RedisPendingStore extends PendingStore {
     private readonly prefix: string,
     /** Also look for registrations under the keys used before hash tags (single-node Redis only). */
     private readonly adoptLegacyKeys: boolean,
+    private readonly now: () => number,
   ) {
     super();
   }
@@ -136,7 +137,7 @@ export class RedisPendingStore extends PendingStore {
 
   override create(r: PendingRegistration, limits: { perUser: number; perClient: number }): Promise<CreateOutcome> {
     const k = this.keys(r.clientId, r.authId, r.userId);
-    const now = Date.now();
+    const now = this.now();
     return this.run((client) =>
       this.redis.eval<CreateOutcome>(client, CREATE, [k.registration, k.user, k.client], [
         now,
@@ -162,7 +163,7 @@ export class RedisPendingStore extends PendingStore {
 
   override listForUser(clientId: string, userId: string): Promise<PendingRegistration[]> {
     return this.run(async (client) => {
-      const now = Date.now();
+      const now = this.now();
       const [ids, legacyIds] = await Promise.all([
         client.zRangeByScore(this.keys(clientId, '', userId).user, now, '+inf'),
         this.adoptLegacyKeys ? client.zRangeByScore(this.legacyKeys(clientId, '', userId).user, now, '+inf') : Promise.resolve([]),
@@ -183,7 +184,7 @@ export class RedisPendingStore extends PendingStore {
 
   override claim(clientId: string, authId: string, lockMs: number): Promise<ClaimOutcome> {
     return this.withAdoption(clientId, authId, (c) => c.status === 'NOT_FOUND', async (client) => {
-      const reply = await this.redis.eval<[string, string?, string?, string?]>(client, CLAIM, [this.keys(clientId, authId).registration], [Date.now(), lockMs]);
+      const reply = await this.redis.eval<[string, string?, string?, string?]>(client, CLAIM, [this.keys(clientId, authId).registration], [this.now(), lockMs]);
       const [status, data, failures, name] = reply;
       if (status === 'OK' && data !== undefined) return { status: 'OK', registration: decode(data, name), failures: Number(failures ?? 0) };
       return status === 'BUSY' ? { status: 'BUSY' } : { status: 'NOT_FOUND' };
@@ -208,7 +209,7 @@ export class RedisPendingStore extends PendingStore {
   override remove(clientId: string, userId: string, authId: string, options: { evenIfClaimed?: boolean } = {}): Promise<RemoveOutcome> {
     const k = this.keys(clientId, authId, userId);
     return this.withAdoption(clientId, authId, (r) => r === 'NOT_FOUND', async (client) => {
-      const result = await this.redis.eval<number>(client, REMOVE, [k.registration, k.user, k.client], [authId, Date.now(), options.evenIfClaimed === true ? 1 : 0, userId]);
+      const result = await this.redis.eval<number>(client, REMOVE, [k.registration, k.user, k.client], [authId, this.now(), options.evenIfClaimed === true ? 1 : 0, userId]);
       return result === 1 ? 'REMOVED' : result === -1 ? 'BUSY' : 'NOT_FOUND';
     });
   }

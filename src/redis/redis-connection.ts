@@ -28,8 +28,9 @@ export interface RedisConnectionOptions {
  */
 export class RedisConnection {
   private client: RedisClientType;
-  private lastRecycle = 0;
-  private lastErrorReport = 0;
+  private lastRecycle = -Infinity;
+  private lastErrorReport = -Infinity;
+  private closed = false;
   private readonly probeKey = `health:${randomUUID()}`;
 
   constructor(private readonly options: RedisConnectionOptions) {
@@ -55,7 +56,7 @@ export class RedisConnection {
     });
     client.on('error', (error: unknown) => {
       // An outage emits an error per reconnect attempt; report it at most every 5 s.
-      const now = Date.now();
+      const now = performance.now();
       if (now - this.lastErrorReport > 5000) {
         this.lastErrorReport = now;
         this.options.logger.warn({ err: error }, 'redis connection error');
@@ -71,8 +72,8 @@ export class RedisConnection {
    * connection is dropped and a new one made, so the queue cannot stay stuck behind it.
    */
   private recycle(reason: string): void {
-    const now = Date.now();
-    if (now - this.lastRecycle < this.options.timeoutMs) return;
+    const now = performance.now();
+    if (this.closed || now - this.lastRecycle < this.options.timeoutMs) return;
     this.lastRecycle = now;
     this.options.logger.warn({ reason }, 'reconnecting to redis');
     const old = this.client;
@@ -92,6 +93,7 @@ export class RedisConnection {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     if (!this.client.isOpen) return;
     try {
       await this.client.close();
@@ -102,6 +104,7 @@ export class RedisConnection {
 
   /** Runs Redis calls under one deadline; an outage becomes DependencyUnavailableError (503). */
   async run<T>(action: (client: RedisClientType) => Promise<T>): Promise<T> {
+    if (this.closed) throw new DependencyUnavailableError('redis', new Error('the Redis connection is closed'));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {

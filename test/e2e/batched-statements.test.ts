@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestApp, type TestApp } from '../support/harness.js';
-import { awayFromStepBoundary, codeFor } from '../support/otp.js';
 
 // Concurrent requests share Postgres statements (src/common/batcher.ts). These tests send many at
 // once so that batches form, and check that each request still gets its own, exact answer.
@@ -24,10 +23,9 @@ describe('batched statements under concurrency', () => {
     return { userId, authId: r.body.authId as string, secret: r.body.secret as string };
   };
   const activate = (reg: { userId: string; authId: string; secret: string }) =>
-    app.call('POST', `/v1/users/${reg.userId}/devices/${reg.authId}/activate`, token, { otp: codeFor(reg.secret) });
+    app.call('POST', `/v1/users/${reg.userId}/devices/${reg.authId}/activate`, token, { otp: app.code(reg.secret) });
 
   it('activates 30 users at once, and refuses exactly the one whose name collides and the one over the limit', async () => {
-    await awayFromStepBoundary();
     const regs = await Promise.all(Array.from({ length: 30 }, () => create(newUser(), 'Phone')));
     // One user gets a second registration with the same name (both pass the create-time check,
     // as neither is active yet); another gets three registrations with a limit of two.
@@ -52,13 +50,12 @@ describe('batched statements under concurrency', () => {
   });
 
   it('verifies 40 devices at once, each exactly once, with one audit event each; the replays are refused', async () => {
-    await awayFromStepBoundary(5);
     const regs = await Promise.all(Array.from({ length: 40 }, () => create(newUser(), 'Phone')));
     // Activate with the previous step's code, so the current step is free for the login.
-    for (const r of await Promise.all(regs.map((reg) => app.call('POST', `/v1/users/${reg.userId}/devices/${reg.authId}/activate`, token, { otp: codeFor(reg.secret, -30) })))) {
+    for (const r of await Promise.all(regs.map((reg) => app.call('POST', `/v1/users/${reg.userId}/devices/${reg.authId}/activate`, token, { otp: app.code(reg.secret, -30) })))) {
       assert.equal(r.status, 200);
     }
-    const verify = (reg: (typeof regs)[number]) => app.call('POST', `/v1/users/${reg.userId}/devices/${reg.authId}/verify`, token, { otp: codeFor(reg.secret) });
+    const verify = (reg: (typeof regs)[number]) => app.call('POST', `/v1/users/${reg.userId}/devices/${reg.authId}/verify`, token, { otp: app.code(reg.secret) });
     // Each code twice, all at once: per device exactly one of the two passes.
     const results = await Promise.all([...regs, ...regs].map(verify));
     for (let i = 0; i < regs.length; i++) {

@@ -4,22 +4,27 @@ import { after, before, describe, it } from 'node:test';
 import type { CounterStore } from '../../src/counters/counter.store.js';
 import { MemoryCounterStore } from '../../src/counters/memory-counter.store.js';
 import { RedisCounterStore } from '../../src/counters/redis-counter.store.js';
+import { TestClock } from '../support/clock.js';
 import { sleep } from '../support/otp.js';
 import { connectedRedis } from '../support/harness.js';
 
-const implementations: Array<[string, () => Promise<CounterStore>]> = [
+const implementations: Array<[string, () => Promise<{ store: CounterStore; elapse: (ms: number) => Promise<void> }>]> = [
   ['Redis', async () => {
     const redis = await connectedRedis();
-    return Object.assign(new RedisCounterStore(redis, `counters:${randomBytes(4).toString('hex')}:`), { close: () => redis.close() });
+    return { store: Object.assign(new RedisCounterStore(redis, `counters:${randomBytes(4).toString('hex')}:`), { close: () => redis.close() }), elapse: sleep };
   }],
-  ['memory', () => Promise.resolve(new MemoryCounterStore())],
+  ['memory', () => {
+    const clock = new TestClock(Date.now());
+    return Promise.resolve({ store: new MemoryCounterStore(() => clock.nowMs()), elapse: (ms: number) => Promise.resolve(clock.advance(ms)) });
+  }],
 ];
 
 for (const [name, make] of implementations) {
   describe(`counter store contract: ${name}`, () => {
     let store: CounterStore;
+    let elapse: (ms: number) => Promise<void>;
     before(async () => {
-      store = await make();
+      ({ store, elapse } = await make());
     });
     after(() => store.close());
 
@@ -29,7 +34,7 @@ for (const [name, make] of implementations) {
       const second = await store.hit(counter, 300);
       assert.equal(second.count, 2);
       assert.ok(second.resetInMs > 0 && second.resetInMs <= 300);
-      await sleep(350);
+      await elapse(350);
       assert.equal((await store.hit(counter, 300)).count, 1);
     });
 
@@ -51,7 +56,7 @@ for (const [name, make] of implementations) {
       await store.release(counter);
       assert.equal((await store.reserve(counter, 1, 200)).count, 1, 'never below zero');
       assert.equal((await store.reserve(counter, 1, 200)).granted, false);
-      await sleep(250);
+      await elapse(250);
       assert.equal((await store.reserve(counter, 1, 200)).granted, true);
     });
   });

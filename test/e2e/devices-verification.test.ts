@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'redis';
 import { REDIS_URL, startApp, startTestApp, type TestApp } from '../support/harness.js';
-import { awayFromStepBoundary, codeFor, sleep, wrongCodeFor } from '../support/otp.js';
 
 type App = TestApp & { teardown(): Promise<void> };
 let seq = 0;
@@ -13,7 +12,7 @@ async function activeDevice(app: TestApp, token: string, userId: string, name = 
   const created = await app.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: name });
   const authId = created.body.authId as string;
   const secret = created.body.secret as string;
-  const r = await app.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: codeFor(secret, offset) });
+  const r = await app.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: app.code(secret, offset) });
   assert.equal(r.status, 200);
   return { deviceId: authId, secret };
 }
@@ -33,14 +32,13 @@ describe('verification (API.md §6)', () => {
   after(() => app.teardown());
 
   it('accepts a code once: the same code again answers like a wrong one and is audited as a replay', async () => {
-    await awayFromStepBoundary();
     const userId = newUser();
     const { deviceId, secret } = await activeDevice(app, token, userId, 'Phone', -30);
-    const code = codeFor(secret);
+    const code = app.code(secret);
     const first = await app.call('POST', `/v1/users/${userId}/devices/${deviceId}/verify`, token, { otp: code });
     assert.deepEqual(first.body, { status: 'SUCCESS', message: 'OTP has been validated successfully', deviceId });
     const replay = await app.call('POST', `/v1/users/${userId}/devices/${deviceId}/verify`, token, { otp: code });
-    const wrong = await app.call('POST', `/v1/users/${userId}/devices/${deviceId}/verify`, token, { otp: wrongCodeFor(secret) });
+    const wrong = await app.call('POST', `/v1/users/${userId}/devices/${deviceId}/verify`, token, { otp: app.wrongCode(secret) });
     assert.equal(replay.status, 400);
     assert.equal(replay.body.code, 'INVALID_OTP');
     assert.equal(replay.body.message, wrong.body.message);
@@ -53,10 +51,9 @@ describe('verification (API.md §6)', () => {
   });
 
   it('lets exactly one of 20 concurrent verifications with the same code pass', async () => {
-    await awayFromStepBoundary();
     const userId = newUser();
     const { deviceId, secret } = await activeDevice(app, token, userId, 'Phone', -30);
-    const code = codeFor(secret);
+    const code = app.code(secret);
     const results = await Promise.all(
       Array.from({ length: 20 }, () => app.call('POST', `/v1/users/${userId}/devices/${deviceId}/verify`, token, { otp: code })),
     );
@@ -66,11 +63,10 @@ describe('verification (API.md §6)', () => {
   });
 
   it('accepts one step of drift either side and refuses two', async () => {
-    await awayFromStepBoundary();
     const userId = newUser();
     // Activation with the previous step's code: one step behind is accepted.
     const { deviceId, secret } = await activeDevice(app, token, userId, 'Phone', -30);
-    const verify = (offset: number) => app.call('POST', `/v1/users/${userId}/devices/${deviceId}/verify`, token, { otp: codeFor(secret, offset) });
+    const verify = (offset: number) => app.call('POST', `/v1/users/${userId}/devices/${deviceId}/verify`, token, { otp: app.code(secret, offset) });
     assert.equal((await verify(-60)).status, 400, 'two steps behind');
     assert.equal((await verify(60)).status, 400, 'two steps ahead');
     assert.equal((await verify(0)).status, 200, 'current step');
@@ -78,65 +74,61 @@ describe('verification (API.md §6)', () => {
   });
 
   it('locks a device after 10 consecutive failures (429 with Retry-After), even for the right code, until the lock ends', async () => {
-    await awayFromStepBoundary(4);
     const userId = newUser();
     const { deviceId, secret } = await activeDevice(app, token, userId, 'Phone', -30);
     const path = `/v1/users/${userId}/devices/${deviceId}/verify`;
-    const wrong = wrongCodeFor(secret);
+    const wrong = app.wrongCode(secret);
     for (let i = 1; i <= 9; i++) assert.equal((await app.call('POST', path, token, { otp: wrong })).status, 400, `failure ${i}`);
     const tenth = await app.call('POST', path, token, { otp: wrong });
     assert.equal(tenth.status, 429);
     assert.equal(tenth.body.code, 'DEVICE_LOCKED');
     assert.ok(Number(tenth.headers.get('retry-after')) >= 1);
-    const right = await app.call('POST', path, token, { otp: codeFor(secret) });
+    const right = await app.call('POST', path, token, { otp: app.code(secret) });
     assert.equal(right.status, 429);
     const listed = await app.call('GET', `/v1/users/${userId}/devices/${deviceId}`, token);
     assert.equal((listed.body.device as { status: string }).status, 'LOCKED');
     // The lock is in Postgres: another instance sees it too.
-    const second = await startApp(app.env, { RATE_LIMIT_PER_CLIENT_PER_SECOND: '0', LOCKOUT_SECONDS: '2' });
+    const second = await startApp(app.env, { RATE_LIMIT_PER_CLIENT_PER_SECOND: '0', LOCKOUT_SECONDS: '2' }, { clock: app.clock });
     try {
-      assert.equal((await second.call('POST', path, token, { otp: codeFor(secret) })).status, 429);
+      assert.equal((await second.call('POST', path, token, { otp: app.code(secret) })).status, 429);
     } finally {
       await second.close();
     }
-    await sleep(2100);
-    assert.equal((await app.call('POST', path, token, { otp: codeFor(secret) })).status, 200);
+    app.clock.advance(2100);
+    assert.equal((await app.call('POST', path, token, { otp: app.code(secret) })).status, 200);
     assert.ok((await eventTypes(app, token, userId)).includes('DEVICE_LOCKED'));
   });
 
   it('resets the failure count on success', async () => {
-    await awayFromStepBoundary(4);
     const userId = newUser();
     const { deviceId, secret } = await activeDevice(app, token, userId, 'Phone', -30);
     const path = `/v1/users/${userId}/devices/${deviceId}/verify`;
-    const wrong = wrongCodeFor(secret);
+    const wrong = app.wrongCode(secret);
     for (let i = 0; i < 9; i++) await app.call('POST', path, token, { otp: wrong });
-    assert.equal((await app.call('POST', path, token, { otp: codeFor(secret) })).status, 200);
+    assert.equal((await app.call('POST', path, token, { otp: app.code(secret) })).status, 200);
     for (let i = 0; i < 9; i++) assert.equal((await app.call('POST', path, token, { otp: wrong })).status, 400);
   });
 
   it('verifies against all of a user\'s devices and says which one matched', async () => {
-    await awayFromStepBoundary();
     const userId = newUser();
     await activeDevice(app, token, userId, 'One', -30);
     const two = await activeDevice(app, token, userId, 'Two', -30);
-    const r = await app.call('POST', `/v1/users/${userId}/verify`, token, { otp: codeFor(two.secret) });
+    const r = await app.call('POST', `/v1/users/${userId}/verify`, token, { otp: app.code(two.secret) });
     assert.equal(r.status, 200);
     assert.equal(r.body.deviceId, two.deviceId);
-    const wrong = await app.call('POST', `/v1/users/${userId}/verify`, token, { otp: wrongCodeFor(two.secret) });
+    const wrong = await app.call('POST', `/v1/users/${userId}/verify`, token, { otp: app.wrongCode(two.secret) });
     assert.equal(wrong.status, 400);
     assert.equal((await app.call('POST', `/v1/users/${newUser()}/verify`, token, { otp: '123456' })).status, 404);
   });
 
   it('stops verifying a deleted device at once', async () => {
-    await awayFromStepBoundary();
     const userId = newUser();
     const { deviceId, secret } = await activeDevice(app, token, userId, 'Phone', -30);
     assert.equal((await app.call('DELETE', `/v1/users/${userId}/devices/${deviceId}`, token)).status, 204);
-    const r = await app.call('POST', `/v1/users/${userId}/devices/${deviceId}/verify`, token, { otp: codeFor(secret) });
+    const r = await app.call('POST', `/v1/users/${userId}/devices/${deviceId}/verify`, token, { otp: app.code(secret) });
     assert.equal(r.status, 404);
     assert.equal(r.body.code, 'DEVICE_NOT_FOUND');
-    assert.equal((await app.call('POST', `/v1/users/${userId}/verify`, token, { otp: codeFor(secret) })).status, 404);
+    assert.equal((await app.call('POST', `/v1/users/${userId}/verify`, token, { otp: app.code(secret) })).status, 404);
   });
 
   it('answers 404 for another client\'s device, exactly as for an unknown one', async () => {
@@ -145,7 +137,7 @@ describe('verification (API.md §6)', () => {
     const other = await app.clientWithToken();
     const unknown = '5b2c7a4e-1d3f-4a6b-8c9d-0e1f2a3b4c5d';
     for (const [method, suffix, body] of [
-      ['POST', '/verify', { otp: codeFor(secret) }],
+      ['POST', '/verify', { otp: app.code(secret) }],
       ['GET', '', undefined],
       ['PATCH', '', { deviceName: 'Mine now' }],
       ['DELETE', '', undefined],
@@ -155,7 +147,7 @@ describe('verification (API.md §6)', () => {
       assert.equal(theirs.status, 404, `${method} ${suffix}`);
       assert.deepEqual({ ...theirs.body, requestId: '' }, { ...none.body, requestId: '' });
     }
-    assert.equal((await app.call('POST', `/v1/users/${userId}/verify`, other.token, { otp: codeFor(secret) })).status, 404);
+    assert.equal((await app.call('POST', `/v1/users/${userId}/verify`, other.token, { otp: app.code(secret) })).status, 404);
     assert.equal((await app.call('GET', `/v1/users/${userId}/devices/${deviceId}`, token)).status, 200);
   });
 });
@@ -172,7 +164,9 @@ describe('device management (API.md §5) and the audit trail', () => {
   it('lists active devices and pending registrations newest first, never with a secret, paginated by cursor', async () => {
     const userId = newUser();
     await activeDevice(app, token, userId, 'A');
+    app.clock.advance(1000);
     await activeDevice(app, token, userId, 'B');
+    app.clock.advance(1000);
     await app.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: 'C' });
     const all = await app.call('GET', `/v1/users/${userId}/devices`, token);
     const devices = all.body.devices as Array<Record<string, unknown>>;
@@ -226,26 +220,25 @@ describe('device management (API.md §5) and the audit trail', () => {
     for await (const batch of redis.scanIterator({ MATCH: `${app.env.redisKeyPrefix}reg:*${authId}`, COUNT: 1000 })) keys.push(...batch);
     await redis.close();
     assert.deepEqual(keys, []);
-    const r = await app.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: codeFor(created.body.secret as string) });
+    const r = await app.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: app.code(created.body.secret as string) });
     assert.equal(r.status, 404);
   });
 
   it('writes an audit event for every path, newest first, paginated, without secrets or codes', async () => {
-    await awayFromStepBoundary();
     const userId = newUser();
     const created = await app.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: 'Audited' });
     const authId = created.body.authId as string;
     const secret = created.body.secret as string;
-    const wrong = wrongCodeFor(secret);
+    const wrong = app.wrongCode(secret);
     await app.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: wrong });
-    await app.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: codeFor(secret, -30) });
-    await app.call('POST', `/v1/users/${userId}/devices/${authId}/verify`, token, { otp: codeFor(secret) });
-    await app.call('POST', `/v1/users/${userId}/devices/${authId}/verify`, token, { otp: codeFor(secret) });
+    await app.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: app.code(secret, -30) });
+    await app.call('POST', `/v1/users/${userId}/devices/${authId}/verify`, token, { otp: app.code(secret) });
+    await app.call('POST', `/v1/users/${userId}/devices/${authId}/verify`, token, { otp: app.code(secret) });
     await app.call('POST', `/v1/users/${userId}/devices/${authId}/verify`, token, { otp: wrong });
     await app.call('PATCH', `/v1/users/${userId}/devices/${authId}`, token, { deviceName: 'Renamed' });
     await app.call('DELETE', `/v1/users/${userId}/devices/${authId}`, token);
     const pending = await app.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: 'Exhaust' });
-    for (let i = 0; i < 5; i++) await app.call('POST', `/v1/users/${userId}/devices/${String(pending.body.authId)}/activate`, token, { otp: wrongCodeFor(pending.body.secret as string) });
+    for (let i = 0; i < 5; i++) await app.call('POST', `/v1/users/${userId}/devices/${String(pending.body.authId)}/activate`, token, { otp: app.wrongCode(pending.body.secret as string) });
 
     const all = await app.call('GET', `/v1/users/${userId}/events?limit=100`, token);
     const events = all.body.events as Array<Record<string, unknown>>;
@@ -274,7 +267,7 @@ describe('device management (API.md §5) and the audit trail', () => {
     try {
       const userId = newUser();
       await short.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: 'Lapsed' });
-      await sleep(1200);
+      short.clock.advance(1200);
       const { AuditService } = await import('../../src/audit/audit.service.js');
       await short.app.get(AuditService).sweepExpiries();
       assert.deepEqual((await eventTypes(short, token, userId)).reverse(), ['REGISTRATION_CREATED', 'REGISTRATION_EXPIRED']);

@@ -3,7 +3,6 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REDIS_URL, startTestApp, type TestApp } from '../support/harness.js';
-import { sleep } from '../support/otp.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli', 'clients.cli.js');
 
@@ -41,11 +40,11 @@ describe('operator CLI (npm run client:*)', () => {
     const created = JSON.parse(cli('create', '--name', 'Rotating', '--scopes', 'otp:verify').out) as { clientId: string; clientSecret: string };
     const rotated = JSON.parse(cli('rotate-secret', '--client-id', created.clientId).out) as { clientId: string; clientSecret: string };
     assert.notEqual(rotated.clientSecret, created.clientSecret);
-    await sleep(1100); // client rows are cached for at most a second
+    app.clock.advance(1100); // client rows are cached for at most a second
     assert.equal(await tokenStatus(created.clientId, created.clientSecret), 401);
     assert.equal(await tokenStatus(created.clientId, rotated.clientSecret), 200);
     assert.equal(cli('disable', '--client-id', created.clientId).code, 0);
-    await sleep(1100);
+    app.clock.advance(1100);
     assert.equal(await tokenStatus(created.clientId, rotated.clientSecret), 400);
   });
 

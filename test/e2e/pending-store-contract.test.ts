@@ -6,6 +6,7 @@ import { MemoryPendingStore } from '../../src/pending/memory-pending.store.js';
 import type { PendingRegistration, PendingStore } from '../../src/pending/pending.store.js';
 import { RedisPendingStore } from '../../src/pending/redis-pending.store.js';
 import { connectedRedis, REDIS_URL } from '../support/harness.js';
+import { TestClock } from '../support/clock.js';
 import { sleep } from '../support/otp.js';
 
 const limits = { perUser: 3, perClient: 5 };
@@ -17,29 +18,44 @@ function registration(over: Partial<PendingRegistration> = {}): PendingRegistrat
   };
 }
 
-const implementations: Array<[string, () => Promise<PendingStore>]> = [
+/**
+ * Each implementation with a way to let time pass: Redis expires keys on its own clock (a real
+ * wait); the memory store reads the service's clock (moved).
+ */
+interface Subject {
+  store: PendingStore;
+  now: () => number;
+  elapse: (ms: number) => Promise<void>;
+}
+const implementations: Array<[string, () => Promise<Subject>]> = [
   ['Redis', async () => {
     const redis = await connectedRedis();
-    const store = new RedisPendingStore(redis, `contract:${randomBytes(4).toString('hex')}:`, true);
-    return Object.assign(store, { close: () => redis.close() });
+    const store = new RedisPendingStore(redis, `contract:${randomBytes(4).toString('hex')}:`, true, Date.now);
+    return { store: Object.assign(store, { close: () => redis.close() }), now: Date.now, elapse: sleep };
   }],
-  ['memory', () => Promise.resolve(new MemoryPendingStore())],
+  ['memory', () => {
+    const clock = new TestClock(Date.now());
+    const now = () => clock.nowMs();
+    return Promise.resolve({ store: new MemoryPendingStore(now), now, elapse: (ms: number) => Promise.resolve(clock.advance(ms)) });
+  }],
 ];
 
 for (const [name, make] of implementations) {
   describe(`pending store contract: ${name}`, () => {
     let store: PendingStore;
+    let elapse: (ms: number) => Promise<void>;
+    let now: () => number;
     before(async () => {
-      store = await make();
+      ({ store, elapse, now } = await make());
     });
     after(() => store.close());
 
     it('keeps a registration until its expiry, then forgets it', async () => {
-      const r = registration({ expiresAt: Date.now() + 300 });
+      const r = registration({ expiresAt: now() + 300 });
       assert.equal(await store.create(r, limits), 'OK');
       assert.deepEqual(await store.get('c1', r.authId), r);
       assert.equal(await store.get('other-client', r.authId), undefined);
-      await sleep(400);
+      await elapse(400);
       assert.equal(await store.get('c1', r.authId), undefined);
       assert.deepEqual(await store.claim('c1', r.authId, 1000), { status: 'NOT_FOUND' });
     });
@@ -55,10 +71,10 @@ for (const [name, make] of implementations) {
       assert.equal(await store.remove(clientId, 'u1', first.authId), 'REMOVED');
       assert.equal(await store.create(registration({ clientId, userId: 'u1' }), limits), 'OK');
       const shortLived = randomUUID();
-      await store.create(registration({ clientId: shortLived, expiresAt: Date.now() + 200 }), limits);
-      await store.create(registration({ clientId: shortLived, expiresAt: Date.now() + 200 }), limits);
-      await store.create(registration({ clientId: shortLived, expiresAt: Date.now() + 200 }), limits);
-      await sleep(300);
+      await store.create(registration({ clientId: shortLived, expiresAt: now() + 200 }), limits);
+      await store.create(registration({ clientId: shortLived, expiresAt: now() + 200 }), limits);
+      await store.create(registration({ clientId: shortLived, expiresAt: now() + 200 }), limits);
+      await elapse(300);
       assert.equal(await store.create(registration({ clientId: shortLived }), limits), 'OK');
     });
 
@@ -92,7 +108,7 @@ for (const [name, make] of implementations) {
       await store.create(r, limits);
       assert.equal((await store.claim(r.clientId, r.authId, 150)).status, 'OK');
       assert.equal((await store.claim(r.clientId, r.authId, 150)).status, 'BUSY');
-      await sleep(200);
+      await elapse(200);
       assert.equal((await store.claim(r.clientId, r.authId, 150)).status, 'OK');
     });
 
@@ -127,7 +143,7 @@ describe('pending store: registrations written before keys were hash-tagged', ()
   it('finds, activates and deletes a registration stored under the old keys, keeping its TTL and counts', async () => {
     const redis = await connectedRedis();
     const prefix = `legacy:${randomBytes(4).toString('hex')}:`;
-    const store = new RedisPendingStore(redis, prefix, true);
+    const store = new RedisPendingStore(redis, prefix, true, Date.now);
     const raw = createClient({ url: REDIS_URL });
     await raw.connect();
     try {

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createClient } from 'redis';
 import { createEnvironment, destroyEnvironment, REDIS_URL, startApp, startTestApp, type TestApp } from '../support/harness.js';
-import { codeFor, sleep, wrongCodeFor } from '../support/otp.js';
+import { sleep } from '../support/otp.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
 type App = TestApp & { teardown(): Promise<void> };
@@ -39,7 +39,7 @@ describe('device registration (API.md §4)', () => {
       `otpauth://totp/Acme:ada%40example.com?secret=${created.secret}&issuer=Acme&algorithm=SHA1&digits=6&period=30`,
     );
     assert.equal(created.body.qrCodeUrl, `/v1/users/${userId}/devices/${created.authId}/qr`);
-    const expiresIn = Date.parse(created.body.expiresAt as string) - Date.now();
+    const expiresIn = Date.parse(created.body.expiresAt as string) - app.clock.nowMs();
     assert.ok(expiresIn > 590_000 && expiresIn <= 600_000, `expiresAt ${String(created.body.expiresAt)}`);
 
     const png = await app.fetch(created.body.qrCodeUrl, { headers: { authorization: `Bearer ${token}` } });
@@ -54,7 +54,7 @@ describe('device registration (API.md §4)', () => {
     const listed = await app.call('GET', `/v1/users/${userId}/devices`, token);
     assert.equal((listed.body.devices as Array<{ status: string }>)[0].status, 'PENDING_ACTIVATION');
 
-    const code = codeFor(created.secret);
+    const code = app.code(created.secret);
     const activated = await app.call('POST', `/v1/users/${userId}/devices/${created.authId}/activate`, token, { otp: code });
     assert.equal(activated.status, 200);
     assert.deepEqual(activated.body, { status: 'SUCCESS', message: 'OTP has been validated successfully', deviceId: created.authId });
@@ -76,7 +76,7 @@ describe('device registration (API.md §4)', () => {
   it('counts wrong codes down, destroys the registration at the fifth (429) and answers 404 after', async () => {
     const userId = newUser();
     const { authId, secret } = await create(app, token, userId);
-    const wrong = wrongCodeFor(secret);
+    const wrong = app.wrongCode(secret);
     for (const remaining of [4, 3, 2, 1]) {
       const r = await app.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: wrong });
       assert.equal(r.status, 400);
@@ -87,7 +87,7 @@ describe('device registration (API.md §4)', () => {
     const fifth = await app.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: wrong });
     assert.equal(fifth.status, 429);
     assert.equal(fifth.body.code, 'TOO_MANY_ATTEMPTS');
-    const sixth = await app.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: codeFor(secret) });
+    const sixth = await app.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: app.code(secret) });
     assert.equal(sixth.status, 404);
     assert.equal(sixth.body.code, 'REGISTRATION_NOT_FOUND');
   });
@@ -95,7 +95,7 @@ describe('device registration (API.md §4)', () => {
   it('activates exactly once under 20 concurrent activations with the valid code', async () => {
     const userId = newUser();
     const { authId, secret } = await create(app, token, userId);
-    const code = codeFor(secret);
+    const code = app.code(secret);
     const results = await Promise.all(
       Array.from({ length: 20 }, () => app.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: code })),
     );
@@ -110,7 +110,7 @@ describe('device registration (API.md §4)', () => {
     const userId = newUser();
     const { authId, secret } = await create(app, token, userId);
     const other = await app.clientWithToken();
-    const code = codeFor(secret);
+    const code = app.code(secret);
     for (const [method, path, body] of [
       ['GET', `/v1/users/${userId}/devices/${authId}/qr`, undefined],
       ['POST', `/v1/users/${userId}/devices/${authId}/activate`, { otp: code }],
@@ -168,7 +168,7 @@ describe('device registration (API.md §4)', () => {
   it('trims device names and refuses a name an active device of the user already has', async () => {
     const userId = newUser();
     const first = await create(app, token, userId, { ...NEW_DEVICE, deviceName: '  Work phone  ' });
-    await app.call('POST', `/v1/users/${userId}/devices/${first.authId}/activate`, token, { otp: codeFor(first.secret) });
+    await app.call('POST', `/v1/users/${userId}/devices/${first.authId}/activate`, token, { otp: app.code(first.secret) });
     const listed = await app.call('GET', `/v1/users/${userId}/devices`, token);
     assert.equal((listed.body.devices as Array<{ deviceName: string }>)[0].deviceName, 'Work phone');
     const taken = await create(app, token, userId, { ...NEW_DEVICE, deviceName: 'work PHONE' });
@@ -187,7 +187,7 @@ describe('device registration (API.md §4)', () => {
       const { token: t } = await limited.clientWithToken();
       const userId = newUser();
       const first = await create(limited, t, userId);
-      assert.equal((await limited.call('POST', `/v1/users/${userId}/devices/${first.authId}/activate`, t, { otp: codeFor(first.secret) })).status, 200);
+      assert.equal((await limited.call('POST', `/v1/users/${userId}/devices/${first.authId}/activate`, t, { otp: limited.code(first.secret) })).status, 200);
       const second = await create(limited, t, userId, { ...NEW_DEVICE, deviceName: 'Tablet' });
       assert.equal(second.status, 409);
       assert.equal(second.body.code, 'DEVICE_LIMIT_REACHED');
@@ -223,7 +223,7 @@ describe('device registration (API.md §4)', () => {
     for (const form of forms) assert.ok(!stored.includes(form), 'secret in plain text in Redis');
     await redis.close();
 
-    await app.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: codeFor(secret) });
+    await app.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: app.code(secret) });
     const db = new pg.Client({ connectionString: app.env.databaseUrl });
     await db.connect();
     const { rows } = await db.query<Record<string, unknown>>('SELECT * FROM devices WHERE id = $1', [authId]);
@@ -244,10 +244,10 @@ describe('registration expiry', () => {
   it('forgets a registration after its TTL: QR and activation answer 404', async () => {
     const { token } = await app.clientWithToken();
     const { authId, secret, body } = await create(app, token, 'expiring');
-    assert.ok(Date.parse(body.expiresAt as string) - Date.now() <= 1000);
-    await sleep(1300);
+    assert.ok(Date.parse(body.expiresAt as string) - app.clock.nowMs() <= 1000);
+    app.clock.advance(1300);
     assert.equal((await app.call('GET', `/v1/users/expiring/devices/${authId}/qr`, token)).status, 404);
-    const r = await app.call('POST', `/v1/users/expiring/devices/${authId}/activate`, token, { otp: codeFor(secret) });
+    const r = await app.call('POST', `/v1/users/expiring/devices/${authId}/activate`, token, { otp: app.code(secret) });
     assert.equal(r.status, 404);
     assert.equal(r.body.code, 'REGISTRATION_NOT_FOUND');
     assert.equal(((await app.call('GET', '/v1/users/expiring/devices', token)).body.devices as unknown[]).length, 0);
@@ -277,7 +277,7 @@ describe('activation while Postgres is unavailable', () => {
     const { authId, secret } = await create(app, token, 'outage');
     await proxy.stop();
     const started = Date.now();
-    const r = await app.call('POST', `/v1/users/outage/devices/${authId}/activate`, token, { otp: codeFor(secret) });
+    const r = await app.call('POST', `/v1/users/outage/devices/${authId}/activate`, token, { otp: app.code(secret) });
     const elapsed = Date.now() - started;
     assert.equal(r.status, 503);
     assert.equal(r.body.code, 'SERVICE_UNAVAILABLE');
@@ -286,10 +286,10 @@ describe('activation while Postgres is unavailable', () => {
     await proxy.restart();
     // Still pending: the QR code is served and the same kind of code activates it.
     assert.equal((await app.call('GET', `/v1/users/outage/devices/${authId}/qr`, token)).status, 200);
-    let activated = await app.call('POST', `/v1/users/outage/devices/${authId}/activate`, token, { otp: codeFor(secret) });
+    let activated = await app.call('POST', `/v1/users/outage/devices/${authId}/activate`, token, { otp: app.code(secret) });
     for (let i = 0; i < 20 && activated.status === 503; i++) {
       await sleep(100);
-      activated = await app.call('POST', `/v1/users/outage/devices/${authId}/activate`, token, { otp: codeFor(secret) });
+      activated = await app.call('POST', `/v1/users/outage/devices/${authId}/activate`, token, { otp: app.code(secret) });
     }
     assert.equal(activated.status, 200);
   });

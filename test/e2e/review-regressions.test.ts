@@ -3,7 +3,6 @@ import { after, before, describe, it } from 'node:test';
 import { ClientsService } from '../../src/auth/clients.service.js';
 import { PendingStore } from '../../src/pending/pending.store.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
-import { codeFor, sleep } from '../support/otp.js';
 
 describe('races and leftovers', () => {
   let app: TestApp & { teardown(): Promise<void> };
@@ -35,12 +34,12 @@ describe('races and leftovers', () => {
     const { authId, secret } = await create('leftover-user');
     const store = app.app.get(PendingStore);
     const registration = (await store.get(clientId, authId))!;
-    assert.equal((await app.call('POST', `/v1/users/leftover-user/devices/${authId}/activate`, token, { otp: codeFor(secret, -30) })).status, 200);
+    assert.equal((await app.call('POST', `/v1/users/leftover-user/devices/${authId}/activate`, token, { otp: app.code(secret, -30) })).status, 200);
     // As if removing it from Redis had failed after the device was stored:
     assert.equal(await store.create(registration, { perUser: 5, perClient: 100 }), 'OK');
     assert.equal((await app.call('GET', `/v1/users/leftover-user/devices/${authId}/qr`, token)).status, 404);
     assert.equal((await app.call('DELETE', `/v1/users/leftover-user/devices/${authId}`, token)).status, 204);
-    const again = await app.call('POST', `/v1/users/leftover-user/devices/${authId}/activate`, token, { otp: codeFor(secret) });
+    const again = await app.call('POST', `/v1/users/leftover-user/devices/${authId}/activate`, token, { otp: app.code(secret) });
     assert.equal(again.status, 404);
   });
 
@@ -48,7 +47,7 @@ describe('races and leftovers', () => {
     const other = await app.clientWithToken();
     assert.equal((await app.call('GET', '/v1/users/ada/devices', other.token)).status, 200);
     await app.app.get(ClientsService).disable(other.clientId);
-    await sleep(1100);
+    app.clock.advance(1100);
     const r = await app.call('GET', '/v1/users/ada/devices', other.token);
     assert.equal(r.status, 401);
     assert.equal(r.body.code, 'INVALID_TOKEN');

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TokenSigner } from '../../src/auth/token-signer.js';
 import { createEnvironment, destroyEnvironment, REDIS_URL, startTestApp, type TestApp, type TestEnvironment } from '../support/harness.js';
-import { codeFor } from '../support/otp.js';
 import { freePort, ServiceProcess } from '../support/processes.js';
 import { rawBody, rawHttp, rawStatus } from '../support/raw-http.js';
 
@@ -95,7 +94,7 @@ describe('request hardening (issue 10)', () => {
     const second = await app.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: 'Pay\u0420aI phone' });
     assert.equal(second.status, 201, 'both pending: nothing active to collide with yet');
     const activate = (r: typeof first) =>
-      app.call('POST', `/v1/users/${userId}/devices/${r.body.authId as string}/activate`, token, { otp: codeFor(r.body.secret as string) });
+      app.call('POST', `/v1/users/${userId}/devices/${r.body.authId as string}/activate`, token, { otp: app.code(r.body.secret as string) });
     assert.equal((await activate(first)).status, 200);
     const clash = await activate(second);
     assert.equal(clash.status, 409);
@@ -146,7 +145,7 @@ describe('request hardening (issue 10)', () => {
   });
 
   it('refuses a correctly signed token whose sub is not a UUID (401, not 500)', async () => {
-    const { token: odd } = app.app.get(TokenSigner).issue('not-a-uuid', ['devices:read']);
+    const { token: odd } = await app.app.get(TokenSigner).issue('not-a-uuid', ['devices:read']);
     const r = await app.call('GET', '/v1/users/ada/devices', odd);
     assert.equal(r.status, 401);
     assert.equal(r.body.code, 'INVALID_TOKEN');

@@ -4,16 +4,16 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { PendingStore } from '../../src/pending/pending.store.js';
 import { LogSink, startApp, startTestApp, type TestApp } from '../support/harness.js';
-import { awayFromStepBoundary, codeFor, sleep } from '../support/otp.js';
+import { sleep } from '../support/otp.js';
 
 type App = TestApp & { teardown(): Promise<void> };
 let seq = 0;
 const newUser = () => `sec-${process.pid}-${++seq}`;
 const OVERRIDES = { RATE_LIMIT_PER_CLIENT_PER_SECOND: '0', LOCKOUT_SECONDS: '3' };
 
-/** Distinct codes none of which is valid for the secret within ±2 steps. */
-function wrongCodes(secret: string, n: number): string[] {
-  const valid = new Set([-60, -30, 0, 30, 60].map((o) => codeFor(secret, o)));
+/** Distinct codes none of which is valid for the secret within ±2 steps of the app's time. */
+function wrongCodes(app: TestApp, secret: string, n: number): string[] {
+  const valid = new Set([-60, -30, 0, 30, 60].map((o) => app.code(secret, o)));
   const out = new Set<string>();
   while (out.size < n) {
     const c = String(randomInt(1_000_000)).padStart(6, '0');
@@ -30,8 +30,8 @@ describe('limits under concurrency, on two replicas (issue 10)', () => {
   let db: pg.Client;
   const logs = new LogSink();
   before(async () => {
-    a = await startTestApp({ ...OVERRIDES, LOG_LEVEL: 'warn' }, logs);
-    b = await startApp(a.env, { ...OVERRIDES, LOG_LEVEL: 'warn' }, logs);
+    a = await startTestApp({ ...OVERRIDES, LOG_LEVEL: 'warn' }, { logs });
+    b = await startApp(a.env, { ...OVERRIDES, LOG_LEVEL: 'warn' }, { logs, clock: a.clock });
     ({ token, clientId } = await a.clientWithToken());
     db = new pg.Client({ connectionString: a.env.databaseUrl });
     await db.connect();
@@ -47,37 +47,35 @@ describe('limits under concurrency, on two replicas (issue 10)', () => {
     const created = await a.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: name });
     const deviceId = created.body.authId as string;
     const secret = created.body.secret as string;
-    assert.equal((await a.call('POST', `/v1/users/${userId}/devices/${deviceId}/activate`, token, { otp: codeFor(secret, -30) })).status, 200);
+    assert.equal((await a.call('POST', `/v1/users/${userId}/devices/${deviceId}/activate`, token, { otp: a.code(secret, -30) })).status, 200);
     return { deviceId, secret };
   }
   const count = async (userId: string, type: string) =>
     Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM audit_events WHERE user_id = $1 AND type = $2', [userId, type])).rows[0].n);
 
   it('evaluates at most 10 wrong codes per lock period when 100 arrive at once; one lock, one event, a clean count after', async () => {
-    await awayFromStepBoundary(4);
     const userId = newUser();
     const { deviceId, secret } = await activeDevice(userId);
     const path = `/v1/users/${userId}/devices/${deviceId}/verify`;
-    const results = await Promise.all(wrongCodes(secret, 100).map((otp, i) => replica(i).call('POST', path, token, { otp })));
+    const results = await Promise.all(wrongCodes(a, secret, 100).map((otp, i) => replica(i).call('POST', path, token, { otp })));
     const statuses = results.map((r) => r.status);
     assert.equal(statuses.filter((s) => s === 400).length, 9, statuses.join(','));
     assert.equal(statuses.filter((s) => s === 429).length, 91, statuses.join(','));
     assert.equal(await count(userId, 'VERIFICATION_FAILED'), 10);
     assert.equal(await count(userId, 'DEVICE_LOCKED'), 1);
-    assert.equal((await a.call('POST', path, token, { otp: codeFor(secret) })).status, 429, 'the right code is refused while locked');
-    await sleep(3100);
+    assert.equal((await a.call('POST', path, token, { otp: a.code(secret) })).status, 429, 'the right code is refused while locked');
+    a.clock.advance(3100);
     // The lock ended with a clean count: one wrong code is one failure, not a new lock.
-    assert.equal((await b.call('POST', path, token, { otp: wrongCodes(secret, 1)[0] })).status, 400);
-    assert.equal((await a.call('POST', path, token, { otp: codeFor(secret) })).status, 200);
+    assert.equal((await b.call('POST', path, token, { otp: wrongCodes(a, secret, 1)[0] })).status, 400);
+    assert.equal((await a.call('POST', path, token, { otp: a.code(secret) })).status, 200);
   });
 
   it('lets the right code among 100 parallel guesses win only if it is decided before the tenth failure', async () => {
-    await awayFromStepBoundary(4);
     const userId = newUser();
     const { deviceId, secret } = await activeDevice(userId);
     const path = `/v1/users/${userId}/devices/${deviceId}/verify`;
-    const guesses = wrongCodes(secret, 99);
-    guesses.splice(randomInt(100), 0, codeFor(secret));
+    const guesses = wrongCodes(a, secret, 99);
+    guesses.splice(randomInt(100), 0, a.code(secret));
     const results = await Promise.all(guesses.map((otp, i) => replica(i).call('POST', path, token, { otp })));
     const won = results.filter((r) => r.status === 200).length;
     const failures = await count(userId, 'VERIFICATION_FAILED');
@@ -88,25 +86,23 @@ describe('limits under concurrency, on two replicas (issue 10)', () => {
   });
 
   it('answers 429 when a user-level verification locks the last unlocked device', async () => {
-    await awayFromStepBoundary(4);
     const userId = newUser();
     const one = await activeDevice(userId, 'One');
     const two = await activeDevice(userId, 'Two');
-    const [wrong] = wrongCodes(one.secret, 1);
+    const [wrong] = wrongCodes(a, one.secret, 1);
     for (let i = 0; i < 10; i++) await a.call('POST', `/v1/users/${userId}/devices/${one.deviceId}/verify`, token, { otp: wrong });
     for (let i = 0; i < 9; i++) await a.call('POST', `/v1/users/${userId}/devices/${two.deviceId}/verify`, token, { otp: wrong });
-    const r = await a.call('POST', `/v1/users/${userId}/verify`, token, { otp: wrongCodes(two.secret, 1)[0] });
+    const r = await a.call('POST', `/v1/users/${userId}/verify`, token, { otp: wrongCodes(a, two.secret, 1)[0] });
     assert.equal(r.status, 429, JSON.stringify(r.body));
     assert.equal(r.body.code, 'DEVICE_LOCKED');
   });
 
   it('never lets a delete of a pending registration answer 404 while its activation leaves an active device (40 races)', async () => {
-    await awayFromStepBoundary(4);
     for (let round = 0; round < 40; round++) {
       const userId = newUser();
       const created = await a.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: 'Phone' });
       const authId = created.body.authId as string;
-      const activation = b.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: codeFor(created.body.secret as string) });
+      const activation = b.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: a.code(created.body.secret as string) });
       await sleep(round % 4);
       const deletion = await a.call('DELETE', `/v1/users/${userId}/devices/${authId}`, token);
       const activated = await activation;
@@ -117,7 +113,6 @@ describe('limits under concurrency, on two replicas (issue 10)', () => {
   });
 
   it('fails only its own activation when a batch meets a row the database refuses, and logs no row data', async () => {
-    await awayFromStepBoundary(4);
     const store = a.app.get(PendingStore);
     const other = await a.clientWithToken();
     for (let trial = 0; trial < 3; trial++) {
@@ -133,8 +128,8 @@ describe('limits under concurrency, on two replicas (issue 10)', () => {
         }),
       );
       const [badResult, ...results] = await Promise.all([
-        b.call('POST', `/v1/users/${badUser}/devices/${bad.body.authId as string}/activate`, token, { otp: codeFor(bad.body.secret as string) }),
-        ...regs.map((r, i) => replica(i + 1).call('POST', `/v1/users/${r.userId}/devices/${r.authId}/activate`, other.token, { otp: codeFor(r.secret) })),
+        b.call('POST', `/v1/users/${badUser}/devices/${bad.body.authId as string}/activate`, token, { otp: a.code(bad.body.secret as string) }),
+        ...regs.map((r, i) => replica(i + 1).call('POST', `/v1/users/${r.userId}/devices/${r.authId}/activate`, other.token, { otp: a.code(r.secret) })),
       ]);
       assert.equal(badResult.status, 400, JSON.stringify(badResult.body));
       assert.equal(badResult.body.code, 'VALIDATION_FAILED');
@@ -153,7 +148,7 @@ describe('limits under concurrency, on two replicas (issue 10)', () => {
     const composed = await a.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: 'e\u0301'.repeat(64) });
     assert.equal(composed.status, 201, JSON.stringify(composed.body));
     const { secret, authId } = composed.body as { secret: string; authId: string };
-    assert.equal((await a.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: codeFor(secret) })).status, 200);
+    assert.equal((await a.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: a.code(secret) })).status, 200);
     const device = await a.call('GET', `/v1/users/${userId}/devices/${authId}`, token);
     assert.equal((device.body.device as { deviceName: string }).deviceName, '\u00e9'.repeat(64));
   });

@@ -4,7 +4,6 @@ import { after, before, describe, it } from 'node:test';
 import { createClient } from 'redis';
 import { ClientsService } from '../../src/auth/clients.service.js';
 import { createEnvironment, destroyEnvironment, REDIS_URL, startApp, startTestApp, type TestApp, type TestEnvironment } from '../support/harness.js';
-import { sleep } from '../support/otp.js';
 import { freePort, ManagedRedis } from '../support/processes.js';
 
 type App = TestApp & { teardown(): Promise<void> };
@@ -88,7 +87,7 @@ describe('secret rotation revokes issued tokens (issue 10)', () => {
     assert.equal((await app.call('GET', '/v1/users/ada/devices', revoked.token)).status, 200);
     const rotated = await clients.rotateSecret(revoked.clientId);
     await clients.rotateSecret(kept.clientId, { keepTokens: true });
-    await sleep(1100);
+    app.clock.advance(1100);
     const refused = await app.call('GET', '/v1/users/ada/devices', revoked.token);
     assert.equal(refused.status, 401);
     assert.equal(refused.body.code, 'INVALID_TOKEN');

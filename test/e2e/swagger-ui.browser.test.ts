@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../support/harness.js';
-import { codeFor } from '../support/otp.js';
 
 const ARTIFACTS = join(import.meta.dirname, '..', '..', '..', 'test', 'artifacts');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -71,7 +70,7 @@ describe('Swagger UI in a real browser', () => {
     await qr.screenshot({ path: join(ARTIFACTS, 'swagger-ui-qr.png') });
     assert.ok(((await image.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)) ?? 0) > 100, 'the QR image rendered');
 
-    const activated = await execute(page, 'DevicesController_activate', { userId: 'ada', authId: body.authId }, { otp: codeFor(body.secret) });
+    const activated = await execute(page, 'DevicesController_activate', { userId: 'ada', authId: body.authId }, { otp: app.code(body.secret) });
     assert.equal((await activated.locator('.response-col_status').textContent())?.trim(), '200');
     assert.match((await activated.textContent()) ?? '', /OTP has been validated successfully/);
 

@@ -10,6 +10,8 @@ import { createLogger } from '../../src/common/logger.js';
 import { type AppConfig, loadConfig } from '../../src/config/config.js';
 import { RedisConnection } from '../../src/redis/redis-connection.js';
 import { prepareRuntime } from '../../src/runtime.js';
+import { TestClock } from './clock.js';
+import { codeFor, wrongCodeFor } from './otp.js';
 
 export const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -53,7 +55,19 @@ export class TestApp {
     readonly url: string,
     readonly config: AppConfig,
     readonly env: TestEnvironment,
+    /** The service's clock: tests move it instead of waiting. */
+    readonly clock: TestClock,
   ) {}
+
+  /** The code an authenticator app shows for `secret` at the service's time (plus `offsetSeconds`). */
+  code(secret: string, offsetSeconds = 0): string {
+    return codeFor(secret, offsetSeconds, this.clock.nowMs());
+  }
+
+  /** A code certainly wrong at the service's time. */
+  wrongCode(secret: string): string {
+    return wrongCodeFor(secret, this.clock.nowMs());
+  }
 
   fetch(path: string, init: RequestInit = {}): Promise<Response> {
     return fetch(`${this.url}${path}`, init);
@@ -110,8 +124,14 @@ export class LogSink {
   }
 }
 
+export interface StartOptions {
+  logs?: LogSink;
+  /** Shared by replicas of one test, so that they agree on the time. */
+  clock?: TestClock;
+}
+
 /** Starts the real application (real Postgres, real Redis) on a random loopback port. */
-export async function startApp(env: TestEnvironment, overrides: Record<string, string> = {}, logs?: LogSink): Promise<TestApp> {
+export async function startApp(env: TestEnvironment, overrides: Record<string, string> = {}, options: StartOptions = {}): Promise<TestApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: env.databaseUrl,
@@ -122,17 +142,18 @@ export async function startApp(env: TestEnvironment, overrides: Record<string, s
     PUBLIC_URL: 'http://localhost:3000',
     ...overrides,
   });
-  const runtime = await prepareRuntime(config, createLogger(config.logLevel, logs));
+  const clock = options.clock ?? new TestClock();
+  const runtime = await prepareRuntime(config, createLogger(config.logLevel, options.logs), clock);
   const app = await createApp(runtime);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as AddressInfo;
-  return new TestApp(app, `http://127.0.0.1:${address.port}`, config, env);
+  return new TestApp(app, `http://127.0.0.1:${address.port}`, config, env, clock);
 }
 
 /** One environment and one app for a test file, torn down after it. */
-export async function startTestApp(overrides: Record<string, string> = {}, logs?: LogSink): Promise<TestApp & { teardown(): Promise<void> }> {
+export async function startTestApp(overrides: Record<string, string> = {}, options: StartOptions = {}): Promise<TestApp & { teardown(): Promise<void> }> {
   const env = await createEnvironment();
-  const app = await startApp(env, overrides, logs);
+  const app = await startApp(env, overrides, options);
   return Object.assign(app, {
     async teardown() {
       await app.close();

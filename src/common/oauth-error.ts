@@ -9,21 +9,30 @@ export type OAuthErrorCode =
   | 'too_many_requests'
   | 'temporarily_unavailable';
 
-/** Rendered by the one error filter as `{"error", "error_description"}` with no-store headers. */
+export interface OAuthErrorOptions {
+  /** invalid_client after HTTP Basic: answered with a Basic challenge (RFC 6749 §5.2). */
+  basicChallenge?: boolean;
+  retryAfterSeconds?: number;
+  /** Overrides the status, e.g. 413 for a body over the limit, which RFC 6749 has no code for. */
+  status?: number;
+}
+
+/**
+ * An error of the token endpoint (RFC 6749 §5.2), rendered by the one error filter as
+ * `{"error", "error_description"}` with no-store headers.
+ */
 export class OAuthError extends Error {
   constructor(
     readonly error: OAuthErrorCode,
     readonly description: string,
-    readonly headers: Record<string, string> = {},
-    /** Overrides the status, e.g. 413 for a body over the limit, which RFC 6749 has no code for. */
-    private readonly statusOverride?: number,
+    readonly options: OAuthErrorOptions = {},
   ) {
     super(description);
     this.name = 'OAuthError';
   }
 
   get status(): number {
-    if (this.statusOverride !== undefined) return this.statusOverride;
+    if (this.options.status !== undefined) return this.options.status;
     switch (this.error) {
       case 'invalid_client':
         return 401;

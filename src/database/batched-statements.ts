@@ -1,0 +1,40 @@
+import { Batcher, settleEach } from '../common/batcher.js';
+import { DependencyUnavailableError } from '../common/domain-error.js';
+import { isLockConflict, isRowError } from './database-errors.js';
+
+/** The hot batched statements (device read, attempt, admission, activation) share the budget evenly. */
+const HOT_KINDS = 4;
+const MAX_BATCH = 128;
+
+/**
+ * Makes batched statements (common/batcher.ts) with the service's policy for them, in one place:
+ * - the hot ones together hold at most pool size − 2 connections, so single statements always find
+ *   one (others, like the audit insert, run one statement at a time);
+ * - an input waits at most half a dependency timeout for its statement to start, then answers 503
+ *   (with Postgres hung, a request is not held for one stuck statement after another);
+ * - a statement that fails because of one row (a constraint, bad data: SQLSTATE 22/23) or a lock
+ *   conflict with another replica's batch (40P01/40001) is re-run input by input, so each input gets
+ *   its own outcome and no input fails because of a neighbour.
+ */
+export class BatchedStatements {
+  constructor(private readonly settings: { poolSize: number; timeoutMs: number }) {}
+
+  create<I, O>(run: (inputs: I[]) => Promise<O[]>, options: { key?: (input: I) => string; hot?: boolean } = {}): Batcher<I, O> {
+    const queueTimeoutMs = Math.ceil(this.settings.timeoutMs / 2);
+    const isolated = async (inputs: I[]) => {
+      try {
+        return await run(inputs);
+      } catch (error) {
+        if (inputs.length === 1 || !(isRowError(error) || isLockConflict(error))) throw error;
+        return settleEach(inputs, async (input) => (await run([input]))[0]);
+      }
+    };
+    return new Batcher(isolated, {
+      maxBatch: MAX_BATCH,
+      maxInFlight: options.hot === false ? 1 : Math.max(1, Math.floor((this.settings.poolSize - 2) / HOT_KINDS)),
+      key: options.key,
+      queueTimeoutMs,
+      queueTimeoutError: () => new DependencyUnavailableError('postgres', new Error(`no statement slot within ${queueTimeoutMs} ms`)),
+    });
+  }
+}
