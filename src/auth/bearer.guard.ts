@@ -25,7 +25,8 @@ export class BearerGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
 
     const header = request.headers.authorization;
-    const match = header === undefined ? null : /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
+    // A JWS in compact form: three base64url parts (RFC 7515 §7.1), nothing else.
+    const match = header === undefined ? null : /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+) *$/i.exec(header);
     if (header === undefined || !/^bearer /i.test(header.trim())) {
       // RFC 6750 §3.1: no credentials → a challenge without an error code.
       throw new DomainError('UNAUTHORIZED', 'An access token is required');

@@ -110,7 +110,9 @@ export class TokenSigner implements OnModuleInit {
 
   private async verifyToken(token: string): Promise<AccessTokenClaims> {
     const parts = token.split('.');
-    if (parts.length !== 3) throw new InvalidTokenError('The access token is malformed');
+    // One spelling per token: canonical base64url only (Node's decoder also takes '+', '/', padding
+    // and stray low bits, which would make several strings of one token).
+    if (parts.length !== 3 || !parts.every(isCanonicalBase64url)) throw new InvalidTokenError('The access token is malformed');
     if (!isLowS(Buffer.from(parts[2], 'base64url'))) throw new InvalidTokenError('The access token signature is not valid');
     let payload: Record<string, unknown>;
     try {
@@ -154,6 +156,8 @@ export class TokenSigner implements OnModuleInit {
     return { iss: this.config.publicUrl, aud: this.config.tokenAudience, sub: c.sub.toLowerCase(), scope: c.scope, iat: c.iat, exp: c.exp, jti: c.jti, gen };
   }
 }
+
+const isCanonicalBase64url = (part: string): boolean => /^[A-Za-z0-9_-]+$/.test(part) && Buffer.from(part, 'base64url').toString('base64url') === part;
 
 /** A reason safe to show in the RFC 6750 error_description. */
 function describe(error: unknown): string {

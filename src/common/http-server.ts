@@ -14,6 +14,8 @@ export const MAX_JSON_DEPTH = 32;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const CONNECTIONS_CHECK_MS = 1000;
 const FORM = 'application/x-www-form-urlencoded';
+// Fatal: invalid UTF-8 is refused, not silently replaced by U+FFFD.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 const JSON_TYPE = 'application/json';
 
 /**
@@ -82,11 +84,28 @@ export function hardenHttp(app: NestFastifyApplication, config: AppConfig, logge
   fastify.server.maxConnections = config.http.maxConnections;
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   app.useBodyParser<Server>(JSON_TYPE, { bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) => {
+    if (body.length === 0) {
+      done(new DomainError('INVALID_REQUEST', 'The JSON body is empty'), undefined);
+      return;
+    }
     if (nestingExceeds(body, MAX_JSON_DEPTH)) {
       done(validationError([{ field: 'body', message: `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels` }]), undefined);
       return;
     }
-    void parseJson(request, body.toString('utf8'), done);
+    let text: string;
+    try {
+      text = UTF8.decode(body);
+    } catch {
+      done(validationError([{ field: 'body', message: 'The body is not valid UTF-8' }]), undefined);
+      return;
+    }
+    void parseJson(request, text, done);
+  });
+  // A body without a Content-Type (chunked): only an empty one is taken (the hook below has already
+  // refused every type other than JSON, and form on the token endpoint).
+  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, (_request, body, done) => {
+    if ((body as Buffer).length === 0) done(null, undefined);
+    else done(new DomainError('UNSUPPORTED_MEDIA_TYPE', `Send the body as ${JSON_TYPE} in UTF-8`), undefined);
   });
   fastify.addHook('onRequest', (request, reply, done) => {
     const refusal = mediaTypeRefusal(request);
@@ -101,7 +120,9 @@ export function hardenHttp(app: NestFastifyApplication, config: AppConfig, logge
 function mediaTypeRefusal(request: FastifyRequest<RouteGenericInterface, RawServerBase>): DomainError | undefined {
   const { headers } = request;
   const length = headers['content-length'];
-  const hasBody = headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  // A chunked request without a type may well be empty (some clients send DELETE so); Fastify
+  // refuses it (415) if it is not.
+  const hasBody = (length !== undefined && length !== '0') || (headers['transfer-encoding'] !== undefined && headers['content-type'] !== undefined);
   const route = request.routeOptions.url;
   if (!hasBody || route === undefined) return undefined;
   const [type = '', ...params] = (headers['content-type'] ?? '').split(';').map((p) => p.trim().toLowerCase());

@@ -35,7 +35,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; de
   { name: 'SHUTDOWN_DRAIN_SECONDS', default: '0', description: 'On SIGTERM, seconds of answering readiness 503 (while serving) before closing; 5-10 behind a load balancer.' },
   { name: 'TRUST_PROXY', default: 'false', description: 'Proxies whose X-Forwarded-For is believed: false; a hop count (1 = one load balancer; true means 1); or their addresses/CIDRs, comma-separated (loopback, linklocal, uniquelocal allowed). The client address is the right-most one not trusted.' },
   { name: 'REQUEST_TIMEOUT_MS', default: '10000', description: 'Longest time to receive a whole request, headers and body (1000-120000); slower ones get 408 and are disconnected.' },
-  { name: 'KEEP_ALIVE_TIMEOUT_MS', default: '5000', description: 'Idle keep-alive connections are closed after this (1000-120000).' },
+  { name: 'KEEP_ALIVE_TIMEOUT_MS', default: '72000', description: 'Idle keep-alive connections are closed after this (1000-600000); keep it longer than the load balancer\'s idle timeout (60 s on AWS ALB and nginx), or the balancer may reuse a connection just closed (502).' },
   { name: 'MAX_CONNECTIONS', default: '4096', description: 'Open HTTP connections per replica (16-1000000); further ones are refused.' },
   { name: 'DEMO_CLIENT_ID', default: '(generated)', description: 'Embedded mode: fixed id (UUID) of the demo client.' },
   { name: 'DEMO_CLIENT_SECRET', default: '(generated)', description: 'Embedded mode: fixed secret of the demo client (at least 32 characters).' },

@@ -129,7 +129,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustProxy: r.trustProxy('TRUST_PROXY'),
     http: {
       requestTimeoutMs: r.int('REQUEST_TIMEOUT_MS', 10_000, 1000, 120_000),
-      keepAliveTimeoutMs: r.int('KEEP_ALIVE_TIMEOUT_MS', 5000, 1000, 120_000),
+      keepAliveTimeoutMs: r.int('KEEP_ALIVE_TIMEOUT_MS', 72_000, 1000, 600_000),
       maxConnections: r.int('MAX_CONNECTIONS', 4096, 16, 1_000_000),
     },
     shutdownDrainSeconds: r.int('SHUTDOWN_DRAIN_SECONDS', 0, 0, 120),

@@ -22,8 +22,8 @@ export abstract class CounterStore {
    * concurrency at most `limit` callers are granted per window.
    */
   abstract reserve(counter: string, limit: number, windowMs: number): Promise<Reservation>;
-  /** Gives one reservation back (the reserved attempt did not count after all). */
-  abstract release(counter: string): Promise<void>;
+  /** The count as it is (0 with no window running). */
+  abstract peek(counter: string): Promise<WindowCount>;
   abstract close(): Promise<void>;
 
   onApplicationShutdown(): Promise<void> {

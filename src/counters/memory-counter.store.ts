@@ -39,10 +39,10 @@ export class MemoryCounterStore extends CounterStore {
     return Promise.resolve({ granted, count: entry.count, resetInMs: entry.resetAt - this.now() });
   }
 
-  override release(counter: string): Promise<void> {
+  override peek(counter: string): Promise<WindowCount> {
     const entry = this.counters.get(counter);
-    if (entry !== undefined && --entry.count <= 0) this.counters.delete(counter);
-    return Promise.resolve();
+    const now = this.now();
+    return Promise.resolve(entry === undefined || entry.resetAt <= now ? { count: 0, resetInMs: 0 } : { count: entry.count, resetInMs: entry.resetAt - now });
   }
 
   override close(): Promise<void> {

@@ -17,11 +17,10 @@ n = redis.call('INCR', KEYS[1])
 if t < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); t = tonumber(ARGV[2]) end
 return {1, n, t}`);
 
-// KEYS: counter. Never below zero; a counter back at zero is removed (no key per success).
-const RELEASE = redisScript(`
+// KEYS: counter.
+const PEEK = redisScript(`
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-if n <= 1 then redis.call('DEL', KEYS[1]) else redis.call('DECR', KEYS[1]) end
-return 1`);
+return {n, redis.call('PTTL', KEYS[1])}`);
 
 export class RedisCounterStore extends CounterStore {
   constructor(
@@ -47,9 +46,10 @@ export class RedisCounterStore extends CounterStore {
     });
   }
 
-  override release(counter: string): Promise<void> {
+  override peek(counter: string): Promise<WindowCount> {
     return this.redis.run(async (client) => {
-      await this.redis.eval(client, RELEASE, [this.key(counter)], []);
+      const [count, ttl] = await this.redis.eval<[number, number]>(client, PEEK, [this.key(counter)], []);
+      return { count, resetInMs: Math.max(0, ttl) };
     });
   }
 

@@ -1,4 +1,4 @@
-import { DataSource, MigrationExecutor } from 'typeorm';
+import { DataSource, type DataSourceOptions, MigrationExecutor } from 'typeorm';
 import { MIGRATIONS } from '../migrations/index.js';
 
 /**
@@ -6,11 +6,11 @@ import { MIGRATIONS } from '../migrations/index.js';
  * at start-up, by `npm run migration:run` and by the tests alike. Queries do not go through TypeORM
  * (database/database.ts).
  */
-export function migrationDataSource(url: string): DataSource {
+export function migrationDataSource(url: string, migrations: DataSourceOptions['migrations'] = MIGRATIONS): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
-    migrations: MIGRATIONS,
+    migrations,
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
@@ -28,8 +28,8 @@ const MIGRATION_LOCK = 734_201_337;
  * do), and the lock ends with the transaction, so it cannot leak onto a pooled server connection
  * (PgBouncer in transaction mode) the way a session lock does. A failing migration leaves nothing.
  */
-export async function runMigrations(url: string): Promise<string[]> {
-  const dataSource = migrationDataSource(url);
+export async function runMigrations(url: string, migrations: DataSourceOptions['migrations'] = MIGRATIONS): Promise<string[]> {
+  const dataSource = migrationDataSource(url, migrations);
   await dataSource.initialize();
   const runner = dataSource.createQueryRunner();
   try {

@@ -19,6 +19,9 @@ export const deviceLocked = (until: Date, now: Date) =>
     retryAfterSeconds: (until.getTime() - now.getTime()) / 1000,
     extra: { lockedUntil: until.toISOString() },
   });
+/** More verifications of one device (or user) at once than could be decided before it locks. */
+export const tooManyAtOnce = () =>
+  new DomainError('RATE_LIMITED', 'Too many verifications of this device or user at once; retry shortly', { retryAfterSeconds: 1 });
 export const rateLimited = (retryAfterMs: number) =>
   new DomainError('RATE_LIMITED', 'Too many requests for this client; slow down', {
     retryAfterSeconds: retryAfterMs / 1000,

@@ -6,6 +6,7 @@ import { DeviceSecrets } from './device-secrets.js';
 import { DevicesController } from './devices.controller.js';
 import { DevicesRepository } from './devices.repository.js';
 import { DevicesService } from './devices.service.js';
+import { NameKeyBackfill } from './name-key-backfill.js';
 import { RegistrationService } from './registration.service.js';
 import { VerificationController } from './verification.controller.js';
 import { VerificationService } from './verification.service.js';
@@ -13,6 +14,6 @@ import { VerificationService } from './verification.service.js';
 @Module({
   imports: [AuditModule],
   controllers: [DevicesController, VerificationController],
-  providers: [DeviceBatches, DevicesRepository, DevicesService, RegistrationService, VerificationService, DeviceSecrets, ClientRateLimiter],
+  providers: [NameKeyBackfill, DeviceBatches, DevicesRepository, DevicesService, RegistrationService, VerificationService, DeviceSecrets, ClientRateLimiter],
 })
 export class DevicesModule {}

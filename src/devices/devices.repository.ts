@@ -3,7 +3,7 @@ import { UUID_V4 } from '../config/config.js';
 import { isRowError, uniqueViolation } from '../database/database-errors.js';
 import { Database } from '../database/database.js';
 import { type ActivationInput, type AdmissionInput, type AdmissionOutcome, type AttemptInput, type AttemptResult, DeviceBatches } from './device-batches.js';
-import { deviceNameKey } from './device-name.js';
+import { deviceNameKey, nameTakenSql } from './device-name.js';
 import { type Device, DEVICE_COLUMNS, type DeviceRow, toDevice } from './device.js';
 
 export type InsertOutcome = 'OK' | 'ALREADY_ACTIVE' | 'NAME_TAKEN' | 'LIMIT_REACHED' | 'INVALID_DATA';
@@ -45,12 +45,13 @@ export class DevicesRepository {
     return rows.map(toDevice);
   }
 
-  /** Whether an active device of the user has a name that looks like this one (its key). */
+  /** Whether an active device of the user has a name that looks like this one (see nameTakenSql). */
   async nameTaken(clientId: string, userId: string, deviceName: string): Promise<boolean> {
-    const rows = await this.db.query(`SELECT 1 FROM devices WHERE client_id = $1 AND user_id = $2 AND status = 'ACTIVE' AND name_key = $3`, [
+    const rows = await this.db.query(`SELECT 1 FROM devices d WHERE d.client_id = $1 AND d.user_id = $2 AND d.status = 'ACTIVE' AND ${nameTakenSql('$3', '$4')}`, [
       clientId,
       userId,
       deviceNameKey(deviceName),
+      deviceName,
     ]);
     return rows.length > 0;
   }
@@ -67,7 +68,7 @@ export class DevicesRepository {
     } catch (error) {
       const constraint = uniqueViolation(error);
       if (constraint === 'devices_pkey') return 'ALREADY_ACTIVE';
-      if (constraint === 'devices_active_name_key_uq') return 'NAME_TAKEN';
+      if (constraint === 'devices_active_name_key_uq' || constraint === 'devices_active_name_uq') return 'NAME_TAKEN';
       // The registration holds something the table refuses (stored before today's checks).
       if (isRowError(error)) return 'INVALID_DATA';
       throw error;
@@ -90,7 +91,8 @@ export class DevicesRepository {
       ]);
       return rows.length > 0 ? 'OK' : 'NOT_FOUND';
     } catch (error) {
-      if (uniqueViolation(error) === 'devices_active_name_key_uq') return 'NAME_TAKEN';
+      const constraint = uniqueViolation(error);
+      if (constraint === 'devices_active_name_key_uq' || constraint === 'devices_active_name_uq') return 'NAME_TAKEN';
       throw error;
     }
   }

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { AuditService } from '../audit/audit.service.js';
 import type { Caller } from '../common/caller.js';
 import { Clock } from '../common/clock.js';
+import { LOGGER } from '../common/logger.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, type PageQueryDto } from '../common/pagination.js';
 import { type PendingRegistration, PendingStore } from '../pending/pending.store.js';
 import type { Device } from './device.js';
@@ -17,6 +19,7 @@ export class DevicesService {
     private readonly store: PendingStore,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async list(caller: Caller, userId: string, page: PageQueryDto): Promise<DeviceListDto> {
@@ -82,7 +85,9 @@ export class DevicesService {
     if (!(await this.devices.delete(caller.clientId, userId, deviceId))) return false;
     await this.audit.record({ type: 'DEVICE_DELETED', caller, userId, deviceId });
     // A registration left behind by the activation must not bring the device back.
-    await this.store.remove(caller.clientId, userId, deviceId, { evenIfClaimed: true }).catch(() => undefined);
+    await this.store
+      .remove(caller.clientId, userId, deviceId, { evenIfClaimed: true })
+      .catch((error: unknown) => this.logger.warn({ err: error, deviceId }, 'deleted a device, but could not remove a registration its activation left behind'));
     return true;
   }
 }

@@ -121,7 +121,8 @@ export class RegistrationService {
     const device = toDevice(registration, this.secrets.keyIdOf(registration.sealedSecret), step, now);
     const outcome = await this.devices.insertActive({ device, maxPerUser: this.config.limits.maxActivePerUser, requestId: caller.requestId }).catch(async (error: unknown) => {
       // Postgres could not take the device: the registration stays pending for a retry.
-      await this.store.release(caller.clientId, authId).catch(() => undefined);
+      // If Redis fails too, the lock lapses by itself (ACTIVATION_LOCK_MS).
+      await this.store.release(caller.clientId, authId).catch((failure: unknown) => this.logger.warn({ err: failure, deviceId: authId }, 'could not release an activation lock'));
       throw error;
     });
     if (outcome !== 'OK') {
@@ -130,14 +131,30 @@ export class RegistrationService {
       if (outcome === 'ALREADY_ACTIVE' || (await this.devices.existsForClient(caller.clientId, userId, authId))) throw errors.alreadyActive();
       throw outcome === 'NAME_TAKEN' ? errors.deviceNameTaken() : errors.deviceLimitReached(`A user may have at most ${this.config.limits.maxActivePerUser} active devices`);
     }
+    await this.finish(caller, userId, authId);
+    return { status: 'SUCCESS', message: 'OTP has been validated successfully', deviceId: authId };
+  }
+
+  /**
+   * Removes the registration an activation has turned into a device. If it is gone already, its
+   * lock lapsed during a stall longer than ACTIVATION_LOCK_MS and a delete (or expiry) took it: the
+   * caller of that delete was told it is gone, so the device is taken back and this answers 404.
+   */
+  private async finish(caller: Caller, userId: string, authId: string): Promise<void> {
+    let outcome;
     try {
-      await this.store.remove(caller.clientId, userId, authId, { evenIfClaimed: true });
+      outcome = await this.store.remove(caller.clientId, userId, authId, { evenIfClaimed: true });
     } catch (error) {
       // The device is safely in Postgres; the leftover registration expires by itself and is
       // hidden from listings (the device shadows it), and activating it again answers 409.
       this.logger.warn({ err: error, deviceId: authId }, 'activated device, but could not remove its pending registration');
+      return;
     }
-    return { status: 'SUCCESS', message: 'OTP has been validated successfully', deviceId: authId };
+    if (outcome !== 'NOT_FOUND') return;
+    if (await this.devices.delete(caller.clientId, userId, authId)) {
+      await this.audit.record({ type: 'DEVICE_DELETED', caller, userId, deviceId: authId, detail: { reason: 'registration removed during activation' } });
+    }
+    throw errors.registrationNotFound();
   }
 
   private async refuse(caller: Caller, registration: PendingRegistration): Promise<never> {

@@ -4,27 +4,32 @@ import type { Caller } from '../common/caller.js';
 import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/logger.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { DeviceSecrets } from './device-secrets.js';
 import type { AttemptResult } from './device-batches.js';
+import { DeviceSecrets } from './device-secrets.js';
 import type { Device } from './device.js';
-import { deviceLocked, deviceNotFound, invalidOtp, noActiveDevice } from './device.errors.js';
+import { deviceLocked, deviceNotFound, invalidOtp, noActiveDevice, tooManyAtOnce } from './device.errors.js';
 import { DevicesRepository } from './devices.repository.js';
 import type { OtpAcceptedDto } from './dto/device-responses.dto.js';
+import { InFlightGate } from './in-flight-gate.js';
 
-/** What never changes for a device: enough to check a code before touching the database. */
-type VerificationKey = Pick<Device, 'id' | 'userId' | 'sealedSecret' | 'algorithm' | 'digits' | 'period'>;
+/** What never changes for a device (enough to check a code before touching the database), and a lock seen on it. */
+type VerificationKey = Pick<Device, 'id' | 'userId' | 'sealedSecret' | 'algorithm' | 'digits' | 'period'> & { lockedUntil?: Date };
 const KEY_CACHE_SIZE = 50_000;
 
 const accepted = (deviceId: string): OtpAcceptedDto => ({ status: 'SUCCESS', message: 'OTP has been validated successfully', deviceId });
 
 /**
  * API.md §6: the login step. A code is matched against the device's secret in memory, then one
- * statement decides it on the locked device row (DevicesRepository.attempt): replay refusal,
- * failure count and lockout all live in Postgres, shared by replicas, and hold under concurrency.
+ * statement decides it on the locked device row (attempt.sql.ts): replay refusal, failure count and
+ * lockout all live in Postgres, shared by replicas, and hold under concurrency. Two shortcuts keep
+ * floods away from the database: a lock this replica has seen refuses until it ends, and at most
+ * LOCKOUT_THRESHOLD attempts per device (or user) are in flight here at once (no more could be
+ * decided before the lock anyway).
  */
 @Injectable()
 export class VerificationService {
   private readonly keys = new Map<string, VerificationKey>();
+  private readonly gate: InFlightGate;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -32,10 +37,18 @@ export class VerificationService {
     private readonly devices: DevicesRepository,
     private readonly secrets: DeviceSecrets,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.gate = new InFlightGate(config.limits.lockoutThreshold);
+  }
 
   async verifyDevice(caller: Caller, userId: string, deviceId: string, otp: string): Promise<OtpAcceptedDto> {
     const cacheKey = `${caller.clientId}:${userId}:${deviceId}`;
+    const answer = await this.gate.run(`device:${cacheKey}`, () => this.verifyOne(caller, userId, deviceId, cacheKey, otp));
+    if (answer === undefined) throw tooManyAtOnce();
+    return answer;
+  }
+
+  private async verifyOne(caller: Caller, userId: string, deviceId: string, cacheKey: string, otp: string): Promise<OtpAcceptedDto> {
     let key = this.keys.get(cacheKey);
     if (key === undefined) {
       const device = await this.devices.findForClient(caller.clientId, userId, deviceId);
@@ -43,7 +56,9 @@ export class VerificationService {
       key = this.remember(cacheKey, device);
     }
     const now = this.clock.now();
+    if (key.lockedUntil !== undefined && key.lockedUntil > now) throw deviceLocked(key.lockedUntil, now);
     const result = await this.attempt(caller, key, otp, now);
+    if (result.lockedUntil !== null) key.lockedUntil = result.lockedUntil;
     switch (result.outcome) {
       case 'ACCEPTED':
         return accepted(deviceId);
@@ -63,10 +78,16 @@ export class VerificationService {
    * against every device it was tried on, so it counts a failure on each.
    */
   async verifyUser(caller: Caller, userId: string, otp: string): Promise<OtpAcceptedDto> {
+    const answer = await this.gate.run(`user:${caller.clientId}:${userId}`, () => this.verifyAny(caller, userId, otp));
+    if (answer === undefined) throw tooManyAtOnce();
+    return answer;
+  }
+
+  private async verifyAny(caller: Caller, userId: string, otp: string): Promise<OtpAcceptedDto> {
     const all = await this.devices.listForUser(caller.clientId, userId, 'primary');
     if (all.length === 0) throw noActiveDevice();
     const now = this.clock.now();
-    const lockedUntil = new Map(all.filter((d) => isLocked(d, now)).map((d) => [d.id, d.lockedUntil!]));
+    const lockedUntil = new Map(all.filter((d) => d.lockedUntil !== null && d.lockedUntil > now).map((d) => [d.id, d.lockedUntil!]));
     const unlocked = all.filter((d) => !lockedUntil.has(d.id));
     const tried = new Set<string>();
     for (const device of unlocked) {
@@ -92,7 +113,7 @@ export class VerificationService {
   }
 
   /** Matches the code in memory, then has the database decide it on the locked row. */
-  private async attempt(caller: Caller, key: VerificationKey, otp: string, now: Date): Promise<AttemptResult> {
+  private async attempt(caller: Caller, key: Omit<VerificationKey, 'lockedUntil'>, otp: string, now: Date): Promise<AttemptResult> {
     const step = this.secrets.match(caller.clientId, key.id, key.sealedSecret, key, otp, now);
     const { lockoutThreshold, lockoutSeconds } = this.config.limits;
     const result = await this.devices.attempt({
@@ -111,5 +132,3 @@ export class VerificationService {
     return result;
   }
 }
-
-const isLocked = (d: Device, now: Date): boolean => d.lockedUntil !== null && d.lockedUntil > now;

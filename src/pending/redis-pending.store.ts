@@ -120,7 +120,7 @@ export class RedisPendingStore extends PendingStore {
     return this.redis.run(action);
   }
 
-  /** Runs `action`; when it finds nothing and a registration is still under its pre-upgrade key, moves it and runs again. */
+  /** Runs `action`; when it finds nothing and a registration was under its pre-upgrade key, moves it and runs again. */
   private async withAdoption<T>(clientId: string, authId: string, notFound: (result: T) => boolean, action: (client: RedisClientType) => Promise<T>): Promise<T> {
     return this.run(async (client) => {
       const result = await action(client);
@@ -130,8 +130,9 @@ export class RedisPendingStore extends PendingStore {
       const { userId } = JSON.parse(legacy) as PendingRegistration;
       const from = this.legacyKeys(clientId, authId, userId);
       const to = this.keys(clientId, authId, userId);
-      const moved = await this.redis.eval<number>(client, ADOPT, [from.registration, from.user, from.client, to.registration, to.user, to.client], [authId]);
-      return moved === 1 ? action(client) : result;
+      // Moved now, or a moment ago by a concurrent request: either way it is under the new key.
+      await this.redis.eval<number>(client, ADOPT, [from.registration, from.user, from.client, to.registration, to.user, to.client], [authId]);
+      return action(client);
     });
   }
 

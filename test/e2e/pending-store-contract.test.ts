@@ -163,6 +163,14 @@ describe('pending store: registrations written before keys were hash-tagged', ()
       assert.deepEqual(await store.recordFailure(r.clientId, r.userId, r.authId, 5), { status: 'REMAINING', remaining: 2 });
       assert.equal(await store.remove(r.clientId, r.userId, r.authId), 'REMOVED');
       assert.deepEqual(await store.listForUser(r.clientId, r.userId), []);
+
+      // Concurrent first uses of an old-layout registration: one moves it, all of them find it.
+      const s = registration({ clientId: randomUUID(), expiresAt: Date.now() + 60_000 });
+      await raw.hSet(`${prefix}reg:${s.clientId}:${s.authId}`, { data: JSON.stringify(s), name: s.deviceName, failures: '0', lockedUntil: '0' });
+      await raw.pExpire(`${prefix}reg:${s.clientId}:${s.authId}`, 60_000);
+      const claims = await Promise.all(Array.from({ length: 20 }, () => store.claim(s.clientId, s.authId, 5000)));
+      assert.equal(claims.filter((c) => c.status === 'OK').length, 1);
+      assert.equal(claims.filter((c) => c.status === 'BUSY').length, 19, claims.map((c) => c.status).join(','));
     } finally {
       await raw.close();
       await redis.close();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TokenSigner } from '../../src/auth/token-signer.js';
-import { createEnvironment, destroyEnvironment, REDIS_URL, startTestApp, type TestApp, type TestEnvironment } from '../support/harness.js';
+import { createEnvironment, destroyEnvironment, LogSink, REDIS_URL, startTestApp, type TestApp, type TestEnvironment } from '../support/harness.js';
 import { freePort, ServiceProcess } from '../support/processes.js';
 import { rawBody, rawHttp, rawStatus } from '../support/raw-http.js';
 
@@ -20,11 +20,12 @@ function flipS(token: string): { flipped: string; originalWasLow: boolean } {
 }
 
 describe('request hardening (issue 10)', () => {
+  const logs = new LogSink();
   let app: App;
   let token: string;
   let port: number;
   before(async () => {
-    app = await startTestApp({ RATE_LIMIT_PER_CLIENT_PER_SECOND: '0', REQUEST_TIMEOUT_MS: '1500', KEEP_ALIVE_TIMEOUT_MS: '1000', MAX_CONNECTIONS: '40' });
+    app = await startTestApp({ RATE_LIMIT_PER_CLIENT_PER_SECOND: '0', REQUEST_TIMEOUT_MS: '1500', KEEP_ALIVE_TIMEOUT_MS: '1000', MAX_CONNECTIONS: '40', LOG_LEVEL: 'warn' }, { logs });
     ({ token } = await app.clientWithToken());
     port = Number(new URL(app.url).port);
   });
@@ -41,6 +42,19 @@ describe('request hardening (issue 10)', () => {
     // Moderate nesting inside strings does not count.
     const inString = await app.call('POST', '/v1/users/ada/devices', token, { deviceType: 'TOTP', deviceName: '[[[[[[[[[[' });
     assert.equal(inString.status, 201);
+  });
+
+  it('refuses a JSON body that is not valid UTF-8 (400), accepts an empty chunked body without a type, and names an empty JSON body', async () => {
+    for (const bytes of [Buffer.from('{"deviceType":"TOTP","deviceName":"caf\xe9"}', 'latin1'), Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d])]) {
+      const r = await app.fetch('/v1/users/ada/devices', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: bytes });
+      assert.equal(r.status, 400);
+      assert.equal(((await r.json()) as { code: string }).code, 'VALIDATION_FAILED');
+    }
+    const head = `DELETE /v1/users/ada/devices/5b2c7a4e-1d3f-4a6b-8c9d-0e1f2a3b4c5d HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n`;
+    assert.equal(rawStatus((await rawHttp(port, [head], 3000)).response), 404, 'an empty chunked DELETE reaches the route');
+    const empty = await app.call('POST', '/v1/users/ada/devices', token, '', { 'content-type': 'application/json' });
+    assert.equal(empty.status, 400);
+    assert.match(empty.body.message as string, /empty/i);
   });
 
   it('answers 415 UNSUPPORTED_MEDIA_TYPE to form, text and non-UTF-8 bodies on JSON routes', async () => {
@@ -117,6 +131,17 @@ describe('request hardening (issue 10)', () => {
     }
   });
 
+  it('logs no error and no outage when callers drop their connection mid-upload', async () => {
+    const before = logs.lines.length;
+    for (let i = 0; i < 5; i++) {
+      const exchange = await rawHttp(port, [`POST /v1/users/ada/devices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"dev`], 100, true);
+      exchange.socket.resetAndDestroy();
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const lines = logs.lines.slice(before).filter((l) => /"level":"(warn|error)"/.test(l));
+    assert.deepEqual(lines, []);
+  });
+
   it('closes idle keep-alive connections after KEEP_ALIVE_TIMEOUT_MS', async () => {
     const exchange = await rawHttp(port, ['GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n'], 5000);
     assert.equal(rawStatus(exchange.response), 200);
@@ -159,6 +184,31 @@ describe('request hardening (issue 10)', () => {
       assert.equal((await app.call('GET', '/v1/users/ada/devices', fresh)).status, 200);
       const r = await app.call('GET', '/v1/users/ada/devices', flipped);
       assert.equal(r.status, 401);
+      assert.equal(r.body.code, 'INVALID_TOKEN');
+    }
+  });
+});
+
+describe('token spellings (issue 10 review)', () => {
+  let app: App;
+  before(async () => {
+    app = await startTestApp();
+  });
+  after(() => app.teardown());
+
+  it('accepts one spelling of a token only: padding, +/ and stray low bits are refused', async () => {
+    const { token } = await app.clientWithToken('devices:read');
+    const [head, body, signature] = token.split('.');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // 64 signature bytes leave 2 unused bits in the last character: this one decodes to the same bytes.
+    const last = alphabet.indexOf(signature.at(-1)!);
+    const twin = alphabet[(last & ~3) | ((last + 1) & 3)];
+    const variants = [`${token}==`, `${head}.${body}.${signature.slice(0, -1)}${twin}`, `${head}=.${body}.${signature}`];
+    if (/[-_]/.test(token)) variants.push(token.replace(/-/g, '+').replace(/_/g, '/'));
+    assert.equal((await app.call('GET', '/v1/users/ada/devices', token)).status, 200);
+    for (const variant of variants) {
+      const r = await app.call('GET', '/v1/users/ada/devices', variant);
+      assert.equal(r.status, 401, variant);
       assert.equal(r.body.code, 'INVALID_TOKEN');
     }
   });

@@ -28,6 +28,8 @@ describe('limits under concurrency, on two replicas (issue 10)', () => {
   let token: string;
   let clientId: string;
   let db: pg.Client;
+  /** A replica whose statements may wait long (for the stalled-activation test). */
+  let slow: TestApp;
   const logs = new LogSink();
   before(async () => {
     a = await startTestApp({ ...OVERRIDES, LOG_LEVEL: 'warn' }, { logs });
@@ -35,8 +37,10 @@ describe('limits under concurrency, on two replicas (issue 10)', () => {
     ({ token, clientId } = await a.clientWithToken());
     db = new pg.Client({ connectionString: a.env.databaseUrl });
     await db.connect();
+    slow = await startApp(a.env, { ...OVERRIDES, DEPENDENCY_TIMEOUT_MS: '10000' }, { clock: a.clock });
   });
   after(async () => {
+    await slow.close();
     await db.end();
     await b.close();
     await a.teardown();
@@ -68,6 +72,24 @@ describe('limits under concurrency, on two replicas (issue 10)', () => {
     // The lock ended with a clean count: one wrong code is one failure, not a new lock.
     assert.equal((await b.call('POST', path, token, { otp: wrongCodes(a, secret, 1)[0] })).status, 400);
     assert.equal((await a.call('POST', path, token, { otp: a.code(secret) })).status, 200);
+  });
+
+  it('answers a flood on one device, or one user, with 429 at once, never 503, and other requests are served meanwhile', async () => {
+    const userId = newUser();
+    const { deviceId, secret } = await activeDevice(userId);
+    const otherUser = newUser();
+    const other = await activeDevice(otherUser);
+    const flood = [
+      ...wrongCodes(a, secret, 400).map((otp, i) => replica(i).call('POST', `/v1/users/${userId}/devices/${deviceId}/verify`, token, { otp })),
+      ...wrongCodes(a, secret, 400).map((otp, i) => replica(i).call('POST', `/v1/users/${userId}/verify`, token, { otp })),
+    ];
+    const bystander = await b.call('GET', `/v1/users/${newUser()}/devices`, token);
+    const results = await Promise.all(flood);
+    const statuses = results.map((r) => r.status);
+    assert.ok(statuses.every((s) => s === 400 || s === 429), [...new Set(statuses)].join(','));
+    assert.equal(await count(userId, 'VERIFICATION_FAILED'), 10);
+    assert.equal(bystander.status, 200);
+    assert.equal((await a.call('POST', `/v1/users/${otherUser}/devices/${other.deviceId}/verify`, token, { otp: a.code(other.secret) })).status, 200);
   });
 
   it('lets the right code among 100 parallel guesses win only if it is decided before the tenth failure', async () => {
@@ -110,6 +132,29 @@ describe('limits under concurrency, on two replicas (issue 10)', () => {
       assert.ok([204, 404, 409].includes(deletion.status), `round ${round}: delete ${deletion.status}`);
       if (deletion.status !== 409) assert.equal(remaining.status, 404, `round ${round}: delete ${deletion.status}, activation ${activated.status}, device still there`);
     }
+  });
+
+  it('takes the device back when its registration was deleted while the activation stalled past its lock', async () => {
+    const userId = newUser();
+    const created = await a.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: 'Phone' });
+    const authId = created.body.authId as string;
+    // Hold the user's slot row, so the activation's statement waits in Postgres.
+    await db.query('INSERT INTO user_device_counts (client_id, user_id, active) VALUES ($1, $2, 0)', [clientId, userId]);
+    const blocker = new pg.Client({ connectionString: a.env.databaseUrl });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT * FROM user_device_counts WHERE client_id = $1 AND user_id = $2 FOR UPDATE', [clientId, userId]);
+    const activation = slow.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: a.code(created.body.secret as string) });
+    await sleep(300);
+    // Meanwhile its lock lapsed and a delete removed the registration.
+    assert.equal(await a.app.get(PendingStore).remove(clientId, userId, authId, { evenIfClaimed: true }), 'REMOVED');
+    await blocker.query('COMMIT');
+    await blocker.end();
+    const r = await activation;
+    assert.equal(r.status, 404, JSON.stringify(r.body));
+    assert.equal(r.body.code, 'REGISTRATION_NOT_FOUND');
+    assert.equal((await a.call('GET', `/v1/users/${userId}/devices/${authId}`, token)).status, 404, 'no device left behind');
+    assert.equal(Number((await db.query<{ active: number }>('SELECT active FROM user_device_counts WHERE client_id = $1 AND user_id = $2', [clientId, userId])).rows[0].active), 0);
   });
 
   it('fails only its own activation when a batch meets a row the database refuses, and logs no row data', async () => {

@@ -46,6 +46,20 @@ describe('client authentication throttle (issue 10)', () => {
     assert.equal(results.filter((s) => s === 429).length, 190);
   });
 
+  it('never refuses a right secret because other requests are in flight: 50 at once, with 10 wrong ones among them', async () => {
+    const client = await a.createClient();
+    const requests = [
+      ...Array.from({ length: 50 }, (_, i) => tokenRequest(i % 2 === 0 ? a : b, client.clientId, client.clientSecret, '203.0.113.20')),
+      ...Array.from({ length: 10 }, (_, i) => tokenRequest(i % 2 === 0 ? a : b, client.clientId, `wrong-${i}`, '203.0.113.20')),
+    ];
+    const statuses = await Promise.all(requests.map((r) => r.then((x) => x.status)));
+    assert.deepEqual(statuses.slice(0, 50), statuses.slice(0, 50).map(() => 200), statuses.join(','));
+    assert.deepEqual(statuses.slice(50), statuses.slice(50).map(() => 401));
+    // Now at the limit: the right secret is refused like any other (nothing is revealed), elsewhere it works.
+    assert.equal((await tokenRequest(a, client.clientId, client.clientSecret, '203.0.113.20')).status, 429);
+    assert.equal((await tokenRequest(b, client.clientId, client.clientSecret, '203.0.113.21')).status, 200);
+  });
+
   it('keeps no per-id state for unknown client ids: a flood of new ids adds a bounded number of keys', async () => {
     const before = await redisKeys(`${a.env.redisKeyPrefix}*`);
     for (let burst = 0; burst < 6; burst++) {

@@ -1,6 +1,6 @@
 import { insertAuditEvents, isoText, sql } from '../../audit/audit-sql.js';
 import { SqlParams } from '../../database/sql-params.js';
-import { deviceNameKey } from '../device-name.js';
+import { deviceNameKey, nameTakenSql } from '../device-name.js';
 import type { AdmissionInput } from '../device-batches.js';
 
 /**
@@ -19,7 +19,7 @@ export function admissionStatement(inputs: AdmissionInput[]): { text: string; va
            WITH ORDINALITY AS i(id, client_id, user_id, name, name_key, max_active, expires_at, request_id, at, n)
        ), summary AS (
          SELECT i.*, CASE
-                  WHEN EXISTS (SELECT 1 FROM devices d WHERE d.client_id = i.client_id AND d.user_id = i.user_id AND d.status = 'ACTIVE' AND d.name_key = i.name_key) THEN 'NAME_TAKEN'
+                  WHEN EXISTS (SELECT 1 FROM devices d WHERE d.client_id = i.client_id AND d.user_id = i.user_id AND d.status = 'ACTIVE' AND ${nameTakenSql('i.name_key', 'i.name')}) THEN 'NAME_TAKEN'
                   WHEN coalesce((SELECT c.active FROM user_device_counts c WHERE c.client_id = i.client_id AND c.user_id = i.user_id), 0) >= i.max_active THEN 'LIMIT_REACHED'
                   ELSE 'OK' END AS outcome
            FROM input i
