@@ -99,9 +99,18 @@ async function main(): Promise<void> {
   const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '--max-old-space-size=160').split(' ').filter((f) => f !== '');
   const service: ChildProcess = spawn(process.execPath, [...nodeFlags, ...profile, join(root, 'dist', 'src', 'main.js')], {
     env: {
-      PATH: process.env.PATH, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: dbUrl.toString(), REDIS_URL,
-      REDIS_KEY_PREFIX: `bench:${randomBytes(4).toString('hex')}:`, ENCRYPTION_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-      RATE_LIMIT_PER_CLIENT_PER_SECOND: '0', MAX_PENDING_PER_CLIENT: '10000000', DB_POOL_SIZE: process.env.DB_POOL_SIZE ?? '20',
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: dbUrl.toString(),
+      REDIS_URL,
+      REDIS_KEY_PREFIX: `bench:${randomBytes(4).toString('hex')}:`,
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+      RATE_LIMIT_PER_CLIENT_PER_SECOND: '0',
+      MAX_PENDING_PER_CLIENT: '10000000',
+      DB_POOL_SIZE: process.env.DB_POOL_SIZE ?? '20',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -122,10 +131,23 @@ async function main(): Promise<void> {
     const clientSecret = randomBytes(32).toString('base64url');
     const db = new pg.Client({ connectionString: dbUrl.toString() });
     await db.connect();
-    await db.query('INSERT INTO oauth_clients (id, name, secret_hash, scopes) VALUES ($1, $2, $3, $4)', [clientId, 'bench', hashClientSecret(clientSecret), ['devices:write', 'devices:read', 'otp:verify']]);
+    await db.query('INSERT INTO oauth_clients (id, name, secret_hash, scopes) VALUES ($1, $2, $3, $4)', [
+      clientId,
+      'bench',
+      hashClientSecret(clientSecret),
+      ['devices:write', 'devices:read', 'otp:verify'],
+    ]);
     await db.end();
     const basic = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
-    const token = ((await (await fetch(`${url}/oauth/token`, { method: 'POST', headers: { authorization: basic }, body: new URLSearchParams({ grant_type: 'client_credentials' }) })).json()) as { access_token: string }).access_token;
+    const token = (
+      (await (
+        await fetch(`${url}/oauth/token`, {
+          method: 'POST',
+          headers: { authorization: basic },
+          body: new URLSearchParams({ grant_type: 'client_credentials' }),
+        })
+      ).json()) as { access_token: string }
+    ).access_token;
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
     let userSeq = 0;
@@ -137,48 +159,78 @@ async function main(): Promise<void> {
       // The floor of this machine at this moment: Nest on Fastify answering a bare route (no auth,
       // no I/O). Compare with the issue's 13,500/s to scale the other figures to another machine.
       baseline: () => [{ method: 'GET', path: '/health/live' }],
-      token: () => [{ method: 'POST', path: '/oauth/token', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' }],
-      create: () => [{
-        method: 'POST', headers: auth, body: JSON.stringify({ deviceType: 'TOTP', deviceName: 'Bench phone' }),
-        setupRequest: (req) => ({ ...req, path: `/v1/users/bench-${++userSeq}/devices` }),
-        onResponse: (status, body) => {
-          if (status !== 201) return;
-          const r = JSON.parse(body) as { authId: string; secret: string; qrCodeUrl: string };
-          pending.push({ userId: r.qrCodeUrl.split('/')[3], authId: r.authId, secret: fromBase32(r.secret) });
+      token: () => [
+        {
+          method: 'POST',
+          path: '/oauth/token',
+          headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=client_credentials',
         },
-      }],
-      activate: () => [{
-        method: 'POST', headers: auth,
-        setupRequest: (req, context) => {
-          const next = pending.pop();
-          if (next === undefined) throw new Error('ran out of pending registrations: the create runs made too few');
-          (context as { reg?: typeof next }).reg = next;
-          return { ...req, path: `/v1/users/${next.userId}/devices/${next.authId}/activate`, body: JSON.stringify({ otp: totpAt(next.secret, policy, Date.now() / 1000) }) };
+      ],
+      create: () => [
+        {
+          method: 'POST',
+          headers: auth,
+          body: JSON.stringify({ deviceType: 'TOTP', deviceName: 'Bench phone' }),
+          setupRequest: (req) => ({ ...req, path: `/v1/users/bench-${++userSeq}/devices` }),
+          onResponse: (status, body) => {
+            if (status !== 201) return;
+            const r = JSON.parse(body) as { authId: string; secret: string; qrCodeUrl: string };
+            pending.push({ userId: r.qrCodeUrl.split('/')[3], authId: r.authId, secret: fromBase32(r.secret) });
+          },
         },
-        onResponse: (status, _body, context) => {
-          const reg = (context as { reg?: (typeof pending)[number] }).reg;
-          if (status === 200 && reg !== undefined) devices.push({ userId: reg.userId, deviceId: reg.authId, secret: reg.secret, nextStep: step() + 1 });
+      ],
+      activate: () => [
+        {
+          method: 'POST',
+          headers: auth,
+          setupRequest: (req, context) => {
+            const next = pending.pop();
+            if (next === undefined) throw new Error('ran out of pending registrations: the create runs made too few');
+            (context as { reg?: typeof next }).reg = next;
+            return {
+              ...req,
+              path: `/v1/users/${next.userId}/devices/${next.authId}/activate`,
+              body: JSON.stringify({ otp: totpAt(next.secret, policy, Date.now() / 1000) }),
+            };
+          },
+          onResponse: (status, _body, context) => {
+            const reg = (context as { reg?: (typeof pending)[number] }).reg;
+            if (status === 200 && reg !== undefined)
+              devices.push({ userId: reg.userId, deviceId: reg.authId, secret: reg.secret, nextStep: step() + 1 });
+          },
         },
-      }],
+      ],
       verify: () => {
         let cursor = 0;
-        return [{
-          method: 'POST', headers: auth,
-          setupRequest: (req) => {
-            const now = step();
-            // Bounded scan, so the load generator does not eat the CPU it shares with the service.
-            for (let tries = 0; tries < Math.min(64, devices.length); tries++) {
+        return [
+          {
+            method: 'POST',
+            headers: auth,
+            setupRequest: (req) => {
+              const now = step();
+              // Bounded scan, so the load generator does not eat the CPU it shares with the service.
+              for (let tries = 0; tries < Math.min(64, devices.length); tries++) {
+                const d = devices[cursor++ % devices.length];
+                const use = Math.max(d.nextStep, now);
+                if (use > now + 1) continue; // spent for this window: each step is accepted once
+                d.nextStep = use + 1;
+                return {
+                  ...req,
+                  path: `/v1/users/${d.userId}/devices/${d.deviceId}/verify`,
+                  body: JSON.stringify({ otp: totpAt(d.secret, policy, use * 30) }),
+                };
+              }
+              // Every device's steps are spent for this window: reuse one (answers 400, counted as an error).
               const d = devices[cursor++ % devices.length];
-              const use = Math.max(d.nextStep, now);
-              if (use > now + 1) continue; // spent for this window: each step is accepted once
-              d.nextStep = use + 1;
-              return { ...req, path: `/v1/users/${d.userId}/devices/${d.deviceId}/verify`, body: JSON.stringify({ otp: totpAt(d.secret, policy, use * 30) }) };
-            }
-            // Every device's steps are spent for this window: reuse one (answers 400, counted as an error).
-            const d = devices[cursor++ % devices.length];
-            return { ...req, path: `/v1/users/${d.userId}/devices/${d.deviceId}/verify`, body: JSON.stringify({ otp: totpAt(d.secret, policy, Date.now() / 1000) }) };
+              return {
+                ...req,
+                path: `/v1/users/${d.userId}/devices/${d.deviceId}/verify`,
+                body: JSON.stringify({ otp: totpAt(d.secret, policy, Date.now() / 1000) }),
+              };
+            },
           },
-        }];
+        ];
       },
     };
 
@@ -206,10 +258,22 @@ async function main(): Promise<void> {
         const before = cpuTicks(service.pid);
         const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, requests: requests() });
         const cpu = perRequestCpu(before, cpuTicks(service.pid), result.requests.total);
-        runs.push({ rps: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.errors + result.timeouts + result.non2xx });
-        process.stderr.write(`${name} run ${run + 1}: ${Math.round(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, errors ${result.errors + result.timeouts + result.non2xx}; CPU per request: ${cpu}\n`);
+        runs.push({
+          rps: result.requests.average,
+          p50Ms: result.latency.p50,
+          p99Ms: result.latency.p99,
+          errors: result.errors + result.timeouts + result.non2xx,
+        });
+        process.stderr.write(
+          `${name} run ${run + 1}: ${Math.round(result.requests.average)} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, errors ${result.errors + result.timeouts + result.non2xx}; CPU per request: ${cpu}\n`,
+        );
       }
-      results[name] = { rps: Math.round(median(runs.map((r) => r.rps))), p50Ms: median(runs.map((r) => r.p50Ms)), p99Ms: median(runs.map((r) => r.p99Ms)), errors: runs.reduce((a, r) => a + r.errors, 0) };
+      results[name] = {
+        rps: Math.round(median(runs.map((r) => r.rps))),
+        p50Ms: median(runs.map((r) => r.p50Ms)),
+        p99Ms: median(runs.map((r) => r.p99Ms)),
+        errors: runs.reduce((a, r) => a + r.errors, 0),
+      };
     }
     const status = readFileSync(`/proc/${service.pid}/status`, 'utf8');
     results.peakRssMb = Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
@@ -223,13 +287,22 @@ async function main(): Promise<void> {
 
   const baseline = results.baseline;
   delete results.baseline;
-  const rows = ['token', 'create', 'activate', 'verify'].filter((name) => results[name] !== undefined).map((name) => {
-    const f = results[name];
-    return `| ${name.padEnd(8)} | ${String(f.rps).padStart(7)} | ${String(f.p50Ms).padStart(7)} | ${String(f.p99Ms).padStart(7)} | ${String(f.errors).padStart(6)} |`;
-  });
+  const rows = ['token', 'create', 'activate', 'verify']
+    .filter((name) => results[name] !== undefined)
+    .map((name) => {
+      const f = results[name];
+      return `| ${name.padEnd(8)} | ${String(f.rps).padStart(7)} | ${String(f.p50Ms).padStart(7)} | ${String(f.p99Ms).padStart(7)} | ${String(f.errors).padStart(6)} |`;
+    });
   process.stdout.write(
-    [`Benchmark: ${CONNECTIONS} connections, ${DURATION_S} s per run, median of ${RUNS} runs`, '| scenario |   req/s | p50 ms  | p99 ms  | errors |', '|----------|---------|---------|---------|--------|', ...rows, `peak RSS of the service: ${results.peakRssMb} MB`,
-      ...(baseline === undefined ? [] : [`baseline (GET /health/live, no auth, no I/O): ${baseline.rps} req/s, p99 ${baseline.p99Ms} ms`]), ''].join('\n'),
+    [
+      `Benchmark: ${CONNECTIONS} connections, ${DURATION_S} s per run, median of ${RUNS} runs`,
+      '| scenario |   req/s | p50 ms  | p99 ms  | errors |',
+      '|----------|---------|---------|---------|--------|',
+      ...rows,
+      `peak RSS of the service: ${results.peakRssMb} MB`,
+      ...(baseline === undefined ? [] : [`baseline (GET /health/live, no auth, no I/O): ${baseline.rps} req/s, p99 ${baseline.p99Ms} ms`]),
+      '',
+    ].join('\n'),
   );
   writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 }

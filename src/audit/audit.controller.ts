@@ -16,7 +16,11 @@ export class AuditController {
   @Get()
   @ApiScope('devices:read')
   @ApiParam({ name: 'userId', example: 'ada' })
-  @ApiOperation({ summary: 'The user\'s security events, newest first (paginated)', description: 'Registration created/activated/failed/exhausted/expired/deleted, device renamed/deleted, OTP verified/failed, replay refused, device locked. Never a secret or OTP.' })
+  @ApiOperation({
+    summary: "The user's security events, newest first (paginated)",
+    description:
+      'Registration created/activated/failed/exhausted/expired/deleted, device renamed/deleted, OTP verified/failed, replay refused, device locked. Never a secret or OTP.',
+  })
   @ApiOkResponse({ type: AuditEventsPageDto })
   @ApiErrors('VALIDATION_FAILED')
   list(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Query() page: PageQueryDto): Promise<AuditEventsPageDto> {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Caller } from '../common/caller.js';
 import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/logger.js';
+import { PeriodicTask } from '../common/periodic.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, type PageQueryDto } from '../common/pagination.js';
 import type { AuditEvent, AuditEventType } from './audit-event.js';
 import type { AuditEventDto, AuditEventsPageDto } from './audit.dto.js';
@@ -23,13 +24,15 @@ const EXPIRY_SWEEP_MS = 30_000;
 /** The security audit trail: recording, listing, and the sweep that records expired registrations. */
 @Injectable()
 export class AuditService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private sweeper: NodeJS.Timeout | undefined;
+  private readonly sweeper: PeriodicTask;
 
   constructor(
     private readonly events: AuditRepository,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.sweeper = new PeriodicTask('expiry sweep', EXPIRY_SWEEP_MS, () => this.sweepExpiries(), logger);
+  }
 
   /** Records an event (group-committed with others arriving at the same time). */
   async record(input: AuditInput): Promise<void> {
@@ -61,21 +64,16 @@ export class AuditService implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** Sweeps expired registrations into the trail; one replica at a time does it. */
   onApplicationBootstrap(): void {
-    this.sweeper = setInterval(() => void this.sweepExpiries(), EXPIRY_SWEEP_MS);
-    this.sweeper.unref();
+    this.sweeper.start();
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.sweeper);
+    this.sweeper.stop();
   }
 
   async sweepExpiries(): Promise<void> {
-    try {
-      const count = await this.events.recordExpiries(this.clock.now(), 48);
-      if (count !== undefined && count > 0) this.logger.info({ count }, 'expired registrations recorded');
-    } catch (error) {
-      this.logger.warn({ err: error }, 'expiry sweep failed; it runs again shortly');
-    }
+    const count = await this.events.recordExpiries(this.clock.now(), 48);
+    if (count !== undefined && count > 0) this.logger.info({ count }, 'expired registrations recorded');
   }
 }
 

@@ -11,7 +11,15 @@ import { TokenService } from './token.service.js';
 
 @Module({
   controllers: [TokenController],
-  providers: [ClientDirectory, ClientsRepository, ClientsService, SigningKeysRepository, TokenSigner, TokenService, { provide: APP_GUARD, useClass: BearerGuard }],
+  providers: [
+    ClientDirectory,
+    ClientsRepository,
+    ClientsService,
+    SigningKeysRepository,
+    TokenSigner,
+    TokenService,
+    { provide: APP_GUARD, useClass: BearerGuard },
+  ],
   exports: [ClientsService, TokenSigner],
 })
 export class AuthModule {}

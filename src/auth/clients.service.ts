@@ -92,7 +92,9 @@ function parseScopes(value: string): Scope[] {
   const scopes = [...new Set(value.split(/\s+/).filter((s) => s !== ''))];
   const unknown = scopes.filter((s) => !isScope(s));
   if (scopes.length === 0 || unknown.length > 0) {
-    throw new ClientInputError(`--scopes must be a space-separated subset of: ${SCOPES.join(' ')}${unknown.length > 0 ? ` (unknown: ${unknown.join(' ')})` : ''}`);
+    throw new ClientInputError(
+      `--scopes must be a space-separated subset of: ${SCOPES.join(' ')}${unknown.length > 0 ? ` (unknown: ${unknown.join(' ')})` : ''}`,
+    );
   }
   return scopes.filter(isScope);
 }

@@ -20,7 +20,9 @@ export class SigningKeysRepository {
   constructor(private readonly db: Database) {}
 
   async all(): Promise<SigningKey[]> {
-    return (await this.db.query<KeyRow>('SELECT kid, sealed_private_key, public_jwk, created_at FROM signing_keys ORDER BY created_at DESC', [])).map(toKey);
+    return (await this.db.query<KeyRow>('SELECT kid, sealed_private_key, public_jwk, created_at FROM signing_keys ORDER BY created_at DESC', [])).map(
+      toKey,
+    );
   }
 
   /**
@@ -30,7 +32,10 @@ export class SigningKeysRepository {
   newestOrCreate(make: () => SigningKey): Promise<SigningKey> {
     return this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [KEY_CREATION_LOCK]);
-      const [newest] = await tx.query<KeyRow>('SELECT kid, sealed_private_key, public_jwk, created_at FROM signing_keys ORDER BY created_at DESC LIMIT 1', []);
+      const [newest] = await tx.query<KeyRow>(
+        'SELECT kid, sealed_private_key, public_jwk, created_at FROM signing_keys ORDER BY created_at DESC LIMIT 1',
+        [],
+      );
       if (newest !== undefined) return toKey(newest);
       const key = make();
       await tx.query('INSERT INTO signing_keys (kid, sealed_private_key, public_jwk, created_at) VALUES ($1, $2, $3, $4)', [

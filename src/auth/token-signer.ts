@@ -153,11 +153,21 @@ export class TokenSigner implements OnModuleInit {
     if (!UUID_V4.test(c.sub)) throw new InvalidTokenError('The access token has an invalid subject');
     const gen = c.gen ?? 0;
     if (typeof gen !== 'number' || !Number.isInteger(gen)) throw new InvalidTokenError('The access token has an invalid generation');
-    return { iss: this.config.publicUrl, aud: this.config.tokenAudience, sub: c.sub.toLowerCase(), scope: c.scope, iat: c.iat, exp: c.exp, jti: c.jti, gen };
+    return {
+      iss: this.config.publicUrl,
+      aud: this.config.tokenAudience,
+      sub: c.sub.toLowerCase(),
+      scope: c.scope,
+      iat: c.iat,
+      exp: c.exp,
+      jti: c.jti,
+      gen,
+    };
   }
 }
 
-const isCanonicalBase64url = (part: string): boolean => /^[A-Za-z0-9_-]+$/.test(part) && Buffer.from(part, 'base64url').toString('base64url') === part;
+const isCanonicalBase64url = (part: string): boolean =>
+  /^[A-Za-z0-9_-]+$/.test(part) && Buffer.from(part, 'base64url').toString('base64url') === part;
 
 /** A reason safe to show in the RFC 6750 error_description. */
 function describe(error: unknown): string {
@@ -178,7 +188,8 @@ function describe(error: unknown): string {
     }
   }
   if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) return 'The access token is not one this service issued';
-  if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey) return 'The access token signature is not valid';
+  if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey)
+    return 'The access token signature is not valid';
   if (error instanceof errors.JOSEError) return 'The access token is malformed';
   throw error;
 }

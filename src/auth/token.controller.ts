@@ -27,7 +27,7 @@ export class TokenController {
     summary: 'Get an access token (client credentials, RFC 6749 §4.4)',
     description:
       'Authenticate with HTTP Basic (client_secret_basic) or client_id + client_secret in the body (client_secret_post), not both. ' +
-      '`scope` is optional (space-separated subset of the client\'s scopes; default: all of them). No refresh token.',
+      "`scope` is optional (space-separated subset of the client's scopes; default: all of them). No refresh token.",
   })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBody({
@@ -45,13 +45,34 @@ export class TokenController {
   @ApiOkResponse({
     description: 'Access token (headers: Cache-Control: no-store, Pragma: no-cache)',
     schema: {
-      example: { access_token: 'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6Ii4uLiJ9…', token_type: 'Bearer', expires_in: 3600, scope: SCOPES.join(' ') },
+      example: {
+        access_token: 'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6Ii4uLiJ9…',
+        token_type: 'Bearer',
+        expires_in: 3600,
+        scope: SCOPES.join(' '),
+      },
     },
   })
-  @ApiResponse({ status: 400, description: 'invalid_request | unsupported_grant_type | invalid_scope | unauthorized_client (client disabled)', ...oauthError('invalid_scope', 'This client may not request: otp:verify') })
-  @ApiResponse({ status: 401, description: 'invalid_client; WWW-Authenticate: Basic when Basic was used', ...oauthError('invalid_client', 'Client authentication failed') })
-  @ApiResponse({ status: 429, description: 'too_many_requests: too many failed client authentications, with Retry-After', ...oauthError('too_many_requests', 'Too many failed client authentications; retry later') })
-  @ApiResponse({ status: 503, description: 'temporarily_unavailable, with Retry-After', ...oauthError('temporarily_unavailable', 'The service is temporarily unavailable, please retry shortly') })
+  @ApiResponse({
+    status: 400,
+    description: 'invalid_request | unsupported_grant_type | invalid_scope | unauthorized_client (client disabled)',
+    ...oauthError('invalid_scope', 'This client may not request: otp:verify'),
+  })
+  @ApiResponse({
+    status: 401,
+    description: 'invalid_client; WWW-Authenticate: Basic when Basic was used',
+    ...oauthError('invalid_client', 'Client authentication failed'),
+  })
+  @ApiResponse({
+    status: 429,
+    description: 'too_many_requests: too many failed client authentications, with Retry-After',
+    ...oauthError('too_many_requests', 'Too many failed client authentications; retry later'),
+  })
+  @ApiResponse({
+    status: 503,
+    description: 'temporarily_unavailable, with Retry-After',
+    ...oauthError('temporarily_unavailable', 'The service is temporarily unavailable, please retry shortly'),
+  })
   token(@Req() request: FastifyRequest, @Body() body: unknown): Promise<TokenResponse> {
     return this.tokens.issue({ authorization: request.headers.authorization, body, ip: request.ip });
   }

@@ -29,7 +29,6 @@ interface Credentials {
   method: 'client_secret_basic' | 'client_secret_post';
 }
 
-
 /** RFC 6749 §4.4 client credentials grant with §2.3.1 client authentication. */
 @Injectable()
 export class TokenService {
@@ -76,7 +75,10 @@ export class TokenService {
     const matches = secretMatches(credentials.clientSecret, client?.secretHash ?? '0'.repeat(64)) && client !== null;
     const window = matches
       ? await this.throttleStep(() => this.counters.peek(counter), { count: 0, resetInMs: 0 })
-      : await this.throttleStep(() => this.counters.reserve(counter, limits.clientAuthMaxFailures, limits.clientAuthBlockSeconds * 1000), UNTHROTTLED);
+      : await this.throttleStep(
+          () => this.counters.reserve(counter, limits.clientAuthMaxFailures, limits.clientAuthBlockSeconds * 1000),
+          UNTHROTTLED,
+        );
     const refused = 'granted' in window ? !window.granted : window.count >= limits.clientAuthMaxFailures;
     if (refused) {
       throw new OAuthError('too_many_requests', 'Too many failed client authentications; retry later', {

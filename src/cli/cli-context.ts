@@ -13,7 +13,13 @@ import { resolveDatabaseForCli } from '../runtime.js';
 export async function withClientsService<T>(action: (clients: ClientsService) => Promise<T>): Promise<T> {
   const config = loadConfigOrExit();
   const database = await resolveDatabaseForCli(config);
-  const db = new Database({ url: database.url, poolSize: 2, timeoutMs: 10_000, preparedStatements: config.databasePreparedStatements, logger: createLogger('warn') });
+  const db = new Database({
+    url: database.url,
+    poolSize: 2,
+    timeoutMs: 10_000,
+    preparedStatements: config.databasePreparedStatements,
+    logger: createLogger('warn'),
+  });
   @Module({ providers: [ClientsRepository, ClientsService, { provide: Database, useValue: db }, { provide: Clock, useValue: new SystemClock() }] })
   class CliModule {}
   const context = await NestFactory.createApplicationContext(CliModule, { logger: false });

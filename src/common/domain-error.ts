@@ -49,5 +49,4 @@ export class DependencyUnavailableError extends DomainError {
   }
 }
 
-export const validationError = (errors: FieldError[]): DomainError =>
-  new DomainError('VALIDATION_FAILED', 'The request is not valid', { errors });
+export const validationError = (errors: FieldError[]): DomainError => new DomainError('VALIDATION_FAILED', 'The request is not valid', { errors });

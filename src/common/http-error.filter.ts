@@ -50,7 +50,7 @@ function describeBadRequest(error: unknown): string {
  * The one place where errors become HTTP. Used by the Nest filter and by the Fastify error and
  * not-found handlers, so errors raised before Nest's pipeline (body limit, JSON syntax) look the same.
  */
-export function toHttpError(error: unknown, request: AnyRequest, logger: Logger): HttpErrorResponse {
+function toHttpError(error: unknown, request: AnyRequest, logger: Logger): HttpErrorResponse {
   const isTokenEndpoint = request.url.startsWith('/oauth/token');
   let domain: DomainError | undefined;
   if (error instanceof OAuthError) {
@@ -89,7 +89,8 @@ function headersOf(error: DomainError): Record<string, string> {
   if (error.code === 'UNAUTHORIZED') headers['www-authenticate'] = `Bearer ${REALM}`;
   if (error.code === 'INVALID_TOKEN') headers['www-authenticate'] = `Bearer ${REALM}, error="invalid_token", error_description="${error.message}"`;
   if (error.code === 'INSUFFICIENT_SCOPE') {
-    headers['www-authenticate'] = `Bearer ${REALM}, error="insufficient_scope", error_description="The access token lacks the required scope", scope="${error.requiredScope ?? ''}"`;
+    headers['www-authenticate'] =
+      `Bearer ${REALM}, error="insufficient_scope", error_description="The access token lacks the required scope", scope="${error.requiredScope ?? ''}"`;
   }
   return headers;
 }

@@ -8,9 +8,9 @@ import type { AppConfig } from '../config/config.js';
 import { DomainError, validationError } from './domain-error.js';
 import { sendHttpError } from './http-error.filter.js';
 
-export const BODY_LIMIT_BYTES = 16 * 1024;
+const BODY_LIMIT_BYTES = 16 * 1024;
 /** Deeper bodies are refused before parsing: class-transformer recurses per level (a stack overflow at ~1,400). */
-export const MAX_JSON_DEPTH = 32;
+const MAX_JSON_DEPTH = 32;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const CONNECTIONS_CHECK_MS = 1000;
 const FORM = 'application/x-www-form-urlencoded';
@@ -126,7 +126,10 @@ function mediaTypeRefusal(request: FastifyRequest<RouteGenericInterface, RawServ
   const route = request.routeOptions.url;
   if (!hasBody || route === undefined) return undefined;
   const [type = '', ...params] = (headers['content-type'] ?? '').split(';').map((p) => p.trim().toLowerCase());
-  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replace(/"/g, '');
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice(8)
+    .replace(/"/g, '');
   const allowed = route === '/oauth/token' ? [FORM, JSON_TYPE] : [JSON_TYPE];
   if (allowed.includes(type) && (charset === undefined || charset === 'utf-8' || charset === 'utf8')) return undefined;
   return new DomainError('UNSUPPORTED_MEDIA_TYPE', `Send the body as ${allowed.join(' or ')} in UTF-8`);
@@ -139,7 +142,8 @@ export function nestingExceeds(body: Buffer, max: number): boolean {
   for (let i = 0; i < body.length; i++) {
     const byte = body[i];
     if (inString) {
-      if (byte === 0x5c) i++; // backslash: skip the escaped byte
+      if (byte === 0x5c)
+        i++; // backslash: skip the escaped byte
       else if (byte === 0x22) inString = false;
     } else if (byte === 0x22) {
       inString = true;
@@ -163,4 +167,3 @@ export async function cutStalledRequests(server: Server): Promise<void> {
   server.headersTimeout = 1;
   await new Promise((resolve) => setTimeout(resolve, CONNECTIONS_CHECK_MS + 100));
 }
-

@@ -7,26 +7,29 @@ import type { LogLevel } from '../config/config.js';
  * redaction list is a second line of defence should a future log call pass a whole body.
  */
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
-  return pino({
-    level,
-    serializers: { err: safeError },
-    base: { service: 'totp-device-registration' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-    redact: {
-      paths: [
-        'req.headers.authorization',
-        'headers.authorization',
-        '*.secret',
-        '*.otp',
-        '*.client_secret',
-        '*.clientSecret',
-        '*.access_token',
-        '*.password',
-      ],
-      censor: '[redacted]',
+  return pino(
+    {
+      level,
+      serializers: { err: safeError },
+      base: { service: 'totp-device-registration' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'headers.authorization',
+          '*.secret',
+          '*.otp',
+          '*.client_secret',
+          '*.clientSecret',
+          '*.access_token',
+          '*.password',
+        ],
+        censor: '[redacted]',
+      },
     },
-  }, destination);
+    destination,
+  );
 }
 
 /** Nest's own messages (bootstrap, lifecycle) through the same JSON logger. */
@@ -58,7 +61,7 @@ export const LOGGER = Symbol('LOGGER');
 const SAFE_ERROR_FIELDS = ['code', 'constraint', 'table', 'column', 'schema', 'severity', 'routine', 'errno', 'syscall', 'dependency'];
 
 /** The error as logged: type, message, stack and a few structural fields, with its causes. */
-export function safeError(error: unknown, depth = 0): Record<string, unknown> | undefined {
+function safeError(error: unknown, depth = 0): Record<string, unknown> | undefined {
   if (error === undefined || error === null) return undefined;
   if (!(error instanceof Error)) return { type: typeof error, message: typeof error === 'string' ? error : JSON.stringify(error) };
   const out: Record<string, unknown> = { type: error.name, message: error.message, stack: error.stack };

@@ -6,8 +6,8 @@ let offset = 0;
 
 /**
  * CSPRNG bytes, drawn from a pool that one randomFillSync call fills 4 KiB at a time (what Node's
- * own randomUUID does). Under load, a separate randomBytes call per secret and per IV cost 5–6 % of
- * the service's CPU on create in the profile: the cost is per call, not per byte. Each byte is
+ * own randomUUID does): the cost of randomBytes is per call, not per byte, and a call per secret and
+ * per IV showed in the create profile (bench/README.md). Each byte is
  * handed out once, copied, and wiped from the pool.
  */
 export function randomBytesPooled(size: number): Buffer {

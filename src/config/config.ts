@@ -146,7 +146,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
 export function parseEncryptionKeys(value: string | undefined, problems: string[]): EncryptionKey[] {
   if (value === undefined) return [];
   const keys: EncryptionKey[] = [];
-  for (const [index, entry] of value.split(',').map((e) => e.trim()).entries()) {
+  for (const [index, entry] of value
+    .split(',')
+    .map((e) => e.trim())
+    .entries()) {
     const colon = entry.indexOf(':');
     const id = colon > 0 ? entry.slice(0, colon) : `k${index + 1}`;
     const material = colon > 0 ? entry.slice(colon + 1) : entry;

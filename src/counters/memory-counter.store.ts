@@ -42,7 +42,9 @@ export class MemoryCounterStore extends CounterStore {
   override peek(counter: string): Promise<WindowCount> {
     const entry = this.counters.get(counter);
     const now = this.now();
-    return Promise.resolve(entry === undefined || entry.resetAt <= now ? { count: 0, resetInMs: 0 } : { count: entry.count, resetInMs: entry.resetAt - now });
+    return Promise.resolve(
+      entry === undefined || entry.resetAt <= now ? { count: 0, resetInMs: 0 } : { count: entry.count, resetInMs: entry.resetAt - now },
+    );
   }
 
   override close(): Promise<void> {

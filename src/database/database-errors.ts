@@ -40,7 +40,7 @@ const OUTAGE_MESSAGES = [
   'server conn crashed',
 ];
 
-export function isOutage(error: unknown): boolean {
+function isOutage(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (code.startsWith('08') || /^57P0[1-4]$/.test(code) || OUTAGE_CODES.has(code) || NET_CODES.has(code))) return true;
   return error instanceof Error && OUTAGE_MESSAGES.some((m) => error.message.includes(m));

@@ -157,7 +157,11 @@ export class Database implements Queryable {
       const deadline = setTimeout(() => {
         lease.tainted = true;
         this.cancel(lease.client);
-        grace = setTimeout(() => reject(new DependencyUnavailableError('postgres', new DatabaseError({ message: 'the statement did not stop after a cancel request' }))), CANCEL_GRACE_MS);
+        grace = setTimeout(
+          () =>
+            reject(new DependencyUnavailableError('postgres', new DatabaseError({ message: 'the statement did not stop after a cancel request' }))),
+          CANCEL_GRACE_MS,
+        );
       }, timeoutMs);
       lease.client.query<pg.QueryResultRow>(query).then(
         (result) => {
@@ -178,7 +182,12 @@ export class Database implements Queryable {
 
   /** A protocol CancelRequest (PostgreSQL's, which PgBouncer forwards) for the statement running on `client`. */
   private cancel(client: pg.PoolClient): void {
-    const { host, port, processID, secretKey } = client as pg.PoolClient & { host: string; port: number; processID: number | null; secretKey: number | null };
+    const { host, port, processID, secretKey } = client as pg.PoolClient & {
+      host: string;
+      port: number;
+      processID: number | null;
+      secretKey: number | null;
+    };
     if (processID === null || secretKey === null) return;
     const packet = Buffer.alloc(16);
     packet.writeInt32BE(16, 0);

@@ -6,7 +6,7 @@ import { MIGRATIONS } from '../migrations/index.js';
  * at start-up, by `npm run migration:run` and by the tests alike. Queries do not go through TypeORM
  * (database/database.ts).
  */
-export function migrationDataSource(url: string, migrations: DataSourceOptions['migrations'] = MIGRATIONS): DataSource {
+function migrationDataSource(url: string, migrations: DataSourceOptions['migrations'] = MIGRATIONS): DataSource {
   return new DataSource({
     type: 'postgres',
     url,

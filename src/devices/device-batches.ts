@@ -78,7 +78,13 @@ export class DeviceBatches {
     const p = new SqlParams();
     const rows = await this.db.query<DeviceRow>(
       `SELECT ${DEVICE_COLUMNS.replace(/(^|, )(\w)/g, '$1d.$2')} FROM devices d
-         JOIN unnest(${p.add(ids(inputs), 'uuid[]')}, ${p.add(inputs.map((i) => i.clientId), 'uuid[]')}, ${p.add(inputs.map((i) => i.userId), 'text[]')}) AS i(id, client_id, user_id)
+         JOIN unnest(${p.add(ids(inputs), 'uuid[]')}, ${p.add(
+           inputs.map((i) => i.clientId),
+           'uuid[]',
+         )}, ${p.add(
+           inputs.map((i) => i.userId),
+           'text[]',
+         )}) AS i(id, client_id, user_id)
            ON d.id = i.id AND d.client_id = i.client_id AND d.user_id = i.user_id`,
       p.values,
     );
@@ -88,27 +94,29 @@ export class DeviceBatches {
 
   private async attempt(inputs: AttemptInput[]): Promise<AttemptResult[]> {
     const { text, values } = attemptStatement(inputs);
-    const rows = await this.db.query<{ id: string; outcome: Exclude<AttemptOutcome, 'NOT_FOUND'>; locked_until: Date | null; replay: boolean }>(text, values);
+    const rows = await this.db.query<{ id: string; outcome: Exclude<AttemptOutcome, 'NOT_FOUND'>; locked_until: Date | null; replay: boolean }>(
+      text,
+      values,
+    );
     const byId = new Map(rows.map((r) => [r.id, r]));
     return inputs.map((i): AttemptResult => {
       const row = byId.get(i.id);
-      return row === undefined ? { outcome: 'NOT_FOUND', lockedUntil: null, replay: false } : { outcome: row.outcome, lockedUntil: row.locked_until, replay: row.replay };
+      return row === undefined
+        ? { outcome: 'NOT_FOUND', lockedUntil: null, replay: false }
+        : { outcome: row.outcome, lockedUntil: row.locked_until, replay: row.replay };
     });
   }
-
 
   private async admit(inputs: AdmissionInput[]): Promise<AdmissionOutcome[]> {
     const { text, values } = admissionStatement(inputs);
     return (await this.db.query<{ outcome: AdmissionOutcome }>(text, values)).map((r) => r.outcome);
   }
 
-
   private async activate(inputs: ActivationInput[]): Promise<Array<'OK' | 'LIMIT_REACHED'>> {
     const { text, values } = activationStatement(inputs);
     const inserted = new Set((await this.db.query<{ id: string }>(text, values)).map((r) => r.id));
     return inputs.map((i) => (inserted.has(i.device.id) ? 'OK' : 'LIMIT_REACHED'));
   }
-
 }
 
 const ids = (inputs: DeviceRef[]) => inputs.map((i) => i.id);

@@ -59,7 +59,12 @@ export function deviceNameProblem(name: string): string | undefined {
     if (c === ' ' || (VISIBLE.test(c) && !BLANK.test(c))) continue;
     if (mark && i > 0 && previous !== ' ' && marks <= MAX_MARKS_IN_A_ROW) continue;
     // Inside a word, or after a virama at its end (Malayalam chillu: consonant, virama, ZWJ).
-    if ((c === ZWNJ || c === ZWJ) && LETTER_OR_MARK.test(previous) && (LETTER_OR_MARK.test(next) || (MARK.test(previous) && (next === '' || next === ' ')))) continue;
+    if (
+      (c === ZWNJ || c === ZWJ) &&
+      LETTER_OR_MARK.test(previous) &&
+      (LETTER_OR_MARK.test(next) || (MARK.test(previous) && (next === '' || next === ' ')))
+    )
+      continue;
     if (c === ZWJ && PICTOGRAPH.test(previous) && PICTOGRAPH.test(next)) continue;
     if (VARIATION_SELECTOR.test(c) && VISIBLE.test(previous)) continue;
     if (IDEOGRAPHIC_VARIATION_SELECTOR.test(c) && HAN.test(previous)) continue;
@@ -99,4 +104,5 @@ export function deviceNameKey(name: string): string {
  * SQL: whether the active device row `d` takes a name with this key (and this name). A row not
  * keyed yet (NameKeyBackfill) is compared ignoring case, as its unique index does.
  */
-export const nameTakenSql = (key: string, name: string): string => `(d.name_key = ${key} OR (d.name_key IS NULL AND lower(d.device_name) = lower(${name})))`;
+export const nameTakenSql = (key: string, name: string): string =>
+  `(d.name_key = ${key} OR (d.name_key IS NULL AND lower(d.device_name) = lower(${name})))`;

@@ -12,8 +12,7 @@ export const activationInProgress = () =>
   new DomainError('ACTIVATION_IN_PROGRESS', 'Another activation of this registration is in progress; retry in a moment', { retryAfterSeconds: 1 });
 export const invalidOtp = (remainingAttempts?: number) =>
   new DomainError('INVALID_OTP', 'The OTP is not valid', remainingAttempts === undefined ? {} : { extra: { remainingAttempts } });
-export const tooManyAttempts = () =>
-  new DomainError('TOO_MANY_ATTEMPTS', 'Too many wrong OTPs: the registration was destroyed; create a new one');
+export const tooManyAttempts = () => new DomainError('TOO_MANY_ATTEMPTS', 'Too many wrong OTPs: the registration was destroyed; create a new one');
 export const deviceLocked = (until: Date, now: Date) =>
   new DomainError('DEVICE_LOCKED', 'Too many failed verifications: the device is locked', {
     retryAfterSeconds: (until.getTime() - now.getTime()) / 1000,
@@ -29,8 +28,9 @@ export const rateLimited = (retryAfterMs: number) =>
 /** A registration stored before today's rules (a name the database refuses): rename it, then activate. */
 export const invalidRegistrationData = () =>
   new DomainError('VALIDATION_FAILED', 'The request is not valid', {
-    errors: [{ field: 'deviceName', message: 'The registration\'s deviceName is not valid: rename it (PATCH), then activate' }],
+    errors: [{ field: 'deviceName', message: "The registration's deviceName is not valid: rename it (PATCH), then activate" }],
   });
-export const otpLength = (digits: number) => new DomainError('VALIDATION_FAILED', 'The request is not valid', {
-  errors: [{ field: 'otp', message: `otp must be ${digits} digits` }],
-});
+export const otpLength = (digits: number) =>
+  new DomainError('VALIDATION_FAILED', 'The request is not valid', {
+    errors: [{ field: 'otp', message: `otp must be ${digits} digits` }],
+  });

@@ -1,4 +1,18 @@
-import { Body, Controller, createParamDecorator, Delete, type ExecutionContext, Get, Header, HttpCode, Param, Patch, Post, Query, StreamableFile } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  createParamDecorator,
+  Delete,
+  type ExecutionContext,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  StreamableFile,
+} from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiScope } from '../auth/api-scope.decorator.js';
 import { ApiErrors } from '../common/api-docs.js';
@@ -32,36 +46,74 @@ export class DevicesController {
   @Post()
   @ApiScope('devices:write')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Create a TOTP device (pending until activated)', description: 'Returns the secret once, the otpauth:// URI and the QR code URL. The registration expires after PENDING_REGISTRATION_TTL_SECONDS.' })
+  @ApiOperation({
+    summary: 'Create a TOTP device (pending until activated)',
+    description: 'Returns the secret once, the otpauth:// URI and the QR code URL. The registration expires after PENDING_REGISTRATION_TTL_SECONDS.',
+  })
   @ApiCreatedResponse({ type: CreatedRegistrationDto })
   @ApiErrors('UNSUPPORTED_DEVICE_TYPE', 'DEVICE_NAME_TAKEN', 'DEVICE_LIMIT_REACHED', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE')
-  create(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Body() body: CreateDeviceDto): Promise<CreatedRegistrationDto> {
+  create(
+    @CurrentCaller() caller: Caller,
+    @Param('userId', UserIdPipe) userId: string,
+    @Body() body: CreateDeviceDto,
+  ): Promise<CreatedRegistrationDto> {
     return this.registration.create(caller, userId, body);
   }
 
   @Get(':authId/qr')
   @ApiScope('devices:write')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'QR code of a pending registration', description: 'image/png by default; image/svg+xml when the Accept header asks for it.' })
-  @ApiOkResponse({ description: 'The registration URI as a QR code', content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/svg+xml': { schema: { type: 'string' } } } })
+  @ApiOperation({
+    summary: 'QR code of a pending registration',
+    description: 'image/png by default; image/svg+xml when the Accept header asks for it.',
+  })
+  @ApiOkResponse({
+    description: 'The registration URI as a QR code',
+    content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/svg+xml': { schema: { type: 'string' } } },
+  })
   @ApiErrors('REGISTRATION_NOT_FOUND')
-  qr(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Param('authId', new UuidPipe('authId')) authId: string, @AcceptHeader() accept: string | undefined): Promise<StreamableFile> {
+  qr(
+    @CurrentCaller() caller: Caller,
+    @Param('userId', UserIdPipe) userId: string,
+    @Param('authId', new UuidPipe('authId')) authId: string,
+    @AcceptHeader() accept: string | undefined,
+  ): Promise<StreamableFile> {
     return this.registration.qrCode(caller, userId, authId, qrFormatFor(accept)).then((qr) => new StreamableFile(qr.bytes, { type: qr.contentType }));
   }
 
   @Post(':authId/activate')
   @HttpCode(200)
   @ApiScope('devices:write')
-  @ApiOperation({ summary: 'Activate a pending registration with the first OTP', description: 'Stores the device in Postgres as ACTIVE. The code\'s time step is spent. After 5 wrong OTPs the registration is destroyed.' })
+  @ApiOperation({
+    summary: 'Activate a pending registration with the first OTP',
+    description: "Stores the device in Postgres as ACTIVE. The code's time step is spent. After 5 wrong OTPs the registration is destroyed.",
+  })
   @ApiOkResponse({ type: OtpAcceptedDto })
-  @ApiErrors('INVALID_OTP', 'REGISTRATION_NOT_FOUND', 'ALREADY_ACTIVE', 'ACTIVATION_IN_PROGRESS', 'DEVICE_NAME_TAKEN', 'DEVICE_LIMIT_REACHED', 'TOO_MANY_ATTEMPTS', 'RATE_LIMITED')
-  activate(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Param('authId', new UuidPipe('authId')) authId: string, @Body() body: OtpDto): Promise<OtpAcceptedDto> {
+  @ApiErrors(
+    'INVALID_OTP',
+    'REGISTRATION_NOT_FOUND',
+    'ALREADY_ACTIVE',
+    'ACTIVATION_IN_PROGRESS',
+    'DEVICE_NAME_TAKEN',
+    'DEVICE_LIMIT_REACHED',
+    'TOO_MANY_ATTEMPTS',
+    'RATE_LIMITED',
+  )
+  activate(
+    @CurrentCaller() caller: Caller,
+    @Param('userId', UserIdPipe) userId: string,
+    @Param('authId', new UuidPipe('authId')) authId: string,
+    @Body() body: OtpDto,
+  ): Promise<OtpAcceptedDto> {
     return this.registration.activate(caller, userId, authId, body.otp);
   }
 
   @Get()
   @ApiScope('devices:read')
-  @ApiOperation({ summary: 'List the user\'s devices and pending registrations, newest first', description: 'Paginated with limit and cursor. Never returns a secret.' })
+  @ApiOperation({
+    summary: "List the user's devices and pending registrations, newest first",
+    description: 'Paginated with limit and cursor. Never returns a secret.',
+  })
   @ApiOkResponse({ type: DeviceListDto })
   list(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Query() page: PageQueryDto): Promise<DeviceListDto> {
     return this.devices.list(caller, userId, page);
@@ -72,7 +124,11 @@ export class DevicesController {
   @ApiOperation({ summary: 'One device or pending registration' })
   @ApiOkResponse({ type: DeviceEnvelopeDto })
   @ApiErrors('DEVICE_NOT_FOUND')
-  get(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Param('deviceId', new UuidPipe('deviceId')) deviceId: string): Promise<DeviceEnvelopeDto> {
+  get(
+    @CurrentCaller() caller: Caller,
+    @Param('userId', UserIdPipe) userId: string,
+    @Param('deviceId', new UuidPipe('deviceId')) deviceId: string,
+  ): Promise<DeviceEnvelopeDto> {
     return this.devices.get(caller, userId, deviceId);
   }
 
@@ -81,17 +137,29 @@ export class DevicesController {
   @ApiOperation({ summary: 'Rename a device or pending registration' })
   @ApiOkResponse({ type: DeviceEnvelopeDto })
   @ApiErrors('DEVICE_NOT_FOUND', 'DEVICE_NAME_TAKEN')
-  rename(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Param('deviceId', new UuidPipe('deviceId')) deviceId: string, @Body() body: RenameDeviceDto): Promise<DeviceEnvelopeDto> {
+  rename(
+    @CurrentCaller() caller: Caller,
+    @Param('userId', UserIdPipe) userId: string,
+    @Param('deviceId', new UuidPipe('deviceId')) deviceId: string,
+    @Body() body: RenameDeviceDto,
+  ): Promise<DeviceEnvelopeDto> {
     return this.devices.rename(caller, userId, deviceId, body.deviceName);
   }
 
   @Delete(':deviceId')
   @HttpCode(204)
   @ApiScope('devices:write')
-  @ApiOperation({ summary: 'Delete a device or pending registration; it stops verifying at once', description: 'A pending registration being activated at that moment answers 409 ACTIVATION_IN_PROGRESS: retry.' })
+  @ApiOperation({
+    summary: 'Delete a device or pending registration; it stops verifying at once',
+    description: 'A pending registration being activated at that moment answers 409 ACTIVATION_IN_PROGRESS: retry.',
+  })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors('DEVICE_NOT_FOUND', 'ACTIVATION_IN_PROGRESS')
-  delete(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Param('deviceId', new UuidPipe('deviceId')) deviceId: string): Promise<void> {
+  delete(
+    @CurrentCaller() caller: Caller,
+    @Param('userId', UserIdPipe) userId: string,
+    @Param('deviceId', new UuidPipe('deviceId')) deviceId: string,
+  ): Promise<void> {
     return this.devices.delete(caller, userId, deviceId);
   }
 }

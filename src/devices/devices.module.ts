@@ -14,6 +14,15 @@ import { VerificationService } from './verification.service.js';
 @Module({
   imports: [AuditModule],
   controllers: [DevicesController, VerificationController],
-  providers: [NameKeyBackfill, DeviceBatches, DevicesRepository, DevicesService, RegistrationService, VerificationService, DeviceSecrets, ClientRateLimiter],
+  providers: [
+    NameKeyBackfill,
+    DeviceBatches,
+    DevicesRepository,
+    DevicesService,
+    RegistrationService,
+    VerificationService,
+    DeviceSecrets,
+    ClientRateLimiter,
+  ],
 })
 export class DevicesModule {}

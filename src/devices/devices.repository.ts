@@ -2,7 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { UUID_V4 } from '../config/config.js';
 import { isRowError, uniqueViolation } from '../database/database-errors.js';
 import { Database } from '../database/database.js';
-import { type ActivationInput, type AdmissionInput, type AdmissionOutcome, type AttemptInput, type AttemptResult, DeviceBatches } from './device-batches.js';
+import {
+  type ActivationInput,
+  type AdmissionInput,
+  type AdmissionOutcome,
+  type AttemptInput,
+  type AttemptResult,
+  DeviceBatches,
+} from './device-batches.js';
 import { deviceNameKey, nameTakenSql } from './device-name.js';
 import { type Device, DEVICE_COLUMNS, type DeviceRow, toDevice } from './device.js';
 
@@ -29,7 +36,11 @@ export class DevicesRepository {
 
   /** The device as a read of the API sees it (may come from the read replica). */
   async getForClient(clientId: string, userId: string, id: string): Promise<Device | null> {
-    const [row] = await this.db.read<DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = $1 AND client_id = $2 AND user_id = $3`, [id, clientId, userId]);
+    const [row] = await this.db.read<DeviceRow>(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = $1 AND client_id = $2 AND user_id = $3`, [
+      id,
+      clientId,
+      userId,
+    ]);
     return row === undefined ? null : toDevice(row);
   }
 
@@ -41,18 +52,17 @@ export class DevicesRepository {
   /** The user's devices, newest first; from the replica unless `primary` (verification). */
   async listForUser(clientId: string, userId: string, from: 'primary' | 'replica'): Promise<Device[]> {
     const text = `SELECT ${DEVICE_COLUMNS} FROM devices WHERE client_id = $1 AND user_id = $2 ORDER BY created_at DESC, id`;
-    const rows = from === 'primary' ? await this.db.query<DeviceRow>(text, [clientId, userId]) : await this.db.read<DeviceRow>(text, [clientId, userId]);
+    const rows =
+      from === 'primary' ? await this.db.query<DeviceRow>(text, [clientId, userId]) : await this.db.read<DeviceRow>(text, [clientId, userId]);
     return rows.map(toDevice);
   }
 
   /** Whether an active device of the user has a name that looks like this one (see nameTakenSql). */
   async nameTaken(clientId: string, userId: string, deviceName: string): Promise<boolean> {
-    const rows = await this.db.query(`SELECT 1 FROM devices d WHERE d.client_id = $1 AND d.user_id = $2 AND d.status = 'ACTIVE' AND ${nameTakenSql('$3', '$4')}`, [
-      clientId,
-      userId,
-      deviceNameKey(deviceName),
-      deviceName,
-    ]);
+    const rows = await this.db.query(
+      `SELECT 1 FROM devices d WHERE d.client_id = $1 AND d.user_id = $2 AND d.status = 'ACTIVE' AND ${nameTakenSql('$3', '$4')}`,
+      [clientId, userId, deviceNameKey(deviceName), deviceName],
+    );
     return rows.length > 0;
   }
 
@@ -82,13 +92,10 @@ export class DevicesRepository {
 
   async rename(clientId: string, userId: string, id: string, deviceName: string): Promise<'OK' | 'NOT_FOUND' | 'NAME_TAKEN'> {
     try {
-      const rows = await this.db.query('UPDATE devices SET device_name = $4, name_key = $5 WHERE id = $1 AND client_id = $2 AND user_id = $3 RETURNING id', [
-        id,
-        clientId,
-        userId,
-        deviceName,
-        deviceNameKey(deviceName),
-      ]);
+      const rows = await this.db.query(
+        'UPDATE devices SET device_name = $4, name_key = $5 WHERE id = $1 AND client_id = $2 AND user_id = $3 RETURNING id',
+        [id, clientId, userId, deviceName, deviceNameKey(deviceName)],
+      );
       return rows.length > 0 ? 'OK' : 'NOT_FOUND';
     } catch (error) {
       const constraint = uniqueViolation(error);

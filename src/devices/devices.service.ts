@@ -23,7 +23,10 @@ export class DevicesService {
   ) {}
 
   async list(caller: Caller, userId: string, page: PageQueryDto): Promise<DeviceListDto> {
-    const [active, pending] = await Promise.all([this.devices.listForUser(caller.clientId, userId, 'replica'), this.store.listForUser(caller.clientId, userId)]);
+    const [active, pending] = await Promise.all([
+      this.devices.listForUser(caller.clientId, userId, 'replica'),
+      this.store.listForUser(caller.clientId, userId),
+    ]);
     const now = this.clock.now();
     const activeIds = new Set(active.map((d) => d.id));
     // A registration whose device is already active (its removal from the store failed) is hidden.
@@ -87,7 +90,9 @@ export class DevicesService {
     // A registration left behind by the activation must not bring the device back.
     await this.store
       .remove(caller.clientId, userId, deviceId, { evenIfClaimed: true })
-      .catch((error: unknown) => this.logger.warn({ err: error, deviceId }, 'deleted a device, but could not remove a registration its activation left behind'));
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, deviceId }, 'deleted a device, but could not remove a registration its activation left behind'),
+      );
     return true;
   }
 }
@@ -95,7 +100,7 @@ export class DevicesService {
 const envelope = (message: string, device: DeviceDto): DeviceEnvelopeDto => ({ status: 'SUCCESS', message, device });
 
 /** The explicit map from a stored device to what callers see: never a secret. */
-export function fromDevice(d: Device, now: Date): DeviceDto {
+function fromDevice(d: Device, now: Date): DeviceDto {
   return {
     deviceId: d.id,
     deviceType: d.deviceType,

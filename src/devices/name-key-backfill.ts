@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { LOGGER } from '../common/logger.js';
+import { PeriodicTask } from '../common/periodic.js';
 import { uniqueViolation } from '../database/database-errors.js';
 import { Database } from '../database/database.js';
 import { deviceNameKey } from './device-name.js';
@@ -18,22 +19,21 @@ const INTERVAL_MS = 60_000;
  */
 @Injectable()
 export class NameKeyBackfill implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly db: Database,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.task = new PeriodicTask('device name key backfill', INTERVAL_MS, async () => void (await this.fillMissing()), logger);
+  }
 
   onApplicationBootstrap(): void {
-    const run = () => void this.fillMissing().catch((error: unknown) => this.logger.warn({ err: error }, 'device name key backfill failed; it runs again later'));
-    run();
-    this.timer = setInterval(run, INTERVAL_MS);
-    this.timer.unref();
+    this.task.start({ now: true });
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
+    this.task.stop();
   }
 
   /** Keys every row that lacks one; returns how many it keyed. */

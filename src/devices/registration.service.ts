@@ -58,18 +58,30 @@ export class RegistrationService {
     };
     const outcome = await this.store.create(registration, { perUser: limits.maxPendingPerUser, perClient: limits.maxPendingPerClient });
     if (outcome === 'USER_LIMIT') throw errors.deviceLimitReached(`A user may have at most ${limits.maxPendingPerUser} pending registrations`);
-    if (outcome === 'CLIENT_LIMIT') throw errors.deviceLimitReached(`This client has ${limits.maxPendingPerClient} pending registrations, the most allowed`);
+    if (outcome === 'CLIENT_LIMIT')
+      throw errors.deviceLimitReached(`This client has ${limits.maxPendingPerClient} pending registrations, the most allowed`);
     // Checked against the active devices after the registration is in Redis, in the statement that
     // also writes its audit event. A refused or failed check takes the registration back out.
     const admission = await this.devices
-      .admit({ id: authId, clientId: caller.clientId, userId, deviceName: dto.deviceName, maxActive: limits.maxActivePerUser, expiresAt: new Date(registration.expiresAt), requestId: caller.requestId, at: new Date(now) })
+      .admit({
+        id: authId,
+        clientId: caller.clientId,
+        userId,
+        deviceName: dto.deviceName,
+        maxActive: limits.maxActivePerUser,
+        expiresAt: new Date(registration.expiresAt),
+        requestId: caller.requestId,
+        at: new Date(now),
+      })
       .catch(async (error: unknown) => {
         await this.withdraw(registration);
         throw error;
       });
     if (admission !== 'OK') {
       await this.withdraw(registration);
-      throw admission === 'NAME_TAKEN' ? errors.deviceNameTaken() : errors.deviceLimitReached(`A user may have at most ${limits.maxActivePerUser} active devices`);
+      throw admission === 'NAME_TAKEN'
+        ? errors.deviceNameTaken()
+        : errors.deviceLimitReached(`A user may have at most ${limits.maxActivePerUser} active devices`);
     }
     return {
       authId,
@@ -95,7 +107,8 @@ export class RegistrationService {
 
   async qrCode(caller: Caller, userId: string, authId: string, format: QrFormat): Promise<QrImage> {
     const registration = await this.store.get(caller.clientId, authId);
-    if (registration === undefined || registration.userId !== userId || registration.expiresAt <= this.clock.nowMs()) throw errors.registrationNotFound();
+    if (registration === undefined || registration.userId !== userId || registration.expiresAt <= this.clock.nowMs())
+      throw errors.registrationNotFound();
     // A registration left behind by an activation whose clean-up failed never shows its secret again.
     if (await this.devices.existsForClient(caller.clientId, userId, authId)) throw errors.registrationNotFound();
     const secret = this.secrets.open(caller.clientId, authId, registration.sealedSecret);
@@ -119,17 +132,23 @@ export class RegistrationService {
     const step = this.secrets.match(caller.clientId, authId, registration.sealedSecret, registration, otp, now);
     if (step === undefined) return this.refuse(caller, registration);
     const device = toDevice(registration, this.secrets.keyIdOf(registration.sealedSecret), step, now);
-    const outcome = await this.devices.insertActive({ device, maxPerUser: this.config.limits.maxActivePerUser, requestId: caller.requestId }).catch(async (error: unknown) => {
-      // Postgres could not take the device: the registration stays pending for a retry.
-      // If Redis fails too, the lock lapses by itself (ACTIVATION_LOCK_MS).
-      await this.store.release(caller.clientId, authId).catch((failure: unknown) => this.logger.warn({ err: failure, deviceId: authId }, 'could not release an activation lock'));
-      throw error;
-    });
+    const outcome = await this.devices
+      .insertActive({ device, maxPerUser: this.config.limits.maxActivePerUser, requestId: caller.requestId })
+      .catch(async (error: unknown) => {
+        // Postgres could not take the device: the registration stays pending for a retry.
+        // If Redis fails too, the lock lapses by itself (ACTIVATION_LOCK_MS).
+        await this.store
+          .release(caller.clientId, authId)
+          .catch((failure: unknown) => this.logger.warn({ err: failure, deviceId: authId }, 'could not release an activation lock'));
+        throw error;
+      });
     if (outcome !== 'OK') {
       await this.store.release(caller.clientId, authId);
       if (outcome === 'INVALID_DATA') throw errors.invalidRegistrationData();
       if (outcome === 'ALREADY_ACTIVE' || (await this.devices.existsForClient(caller.clientId, userId, authId))) throw errors.alreadyActive();
-      throw outcome === 'NAME_TAKEN' ? errors.deviceNameTaken() : errors.deviceLimitReached(`A user may have at most ${this.config.limits.maxActivePerUser} active devices`);
+      throw outcome === 'NAME_TAKEN'
+        ? errors.deviceNameTaken()
+        : errors.deviceLimitReached(`A user may have at most ${this.config.limits.maxActivePerUser} active devices`);
     }
     await this.finish(caller, userId, authId);
     return { status: 'SUCCESS', message: 'OTP has been validated successfully', deviceId: authId };
@@ -152,7 +171,13 @@ export class RegistrationService {
     }
     if (outcome !== 'NOT_FOUND') return;
     if (await this.devices.delete(caller.clientId, userId, authId)) {
-      await this.audit.record({ type: 'DEVICE_DELETED', caller, userId, deviceId: authId, detail: { reason: 'registration removed during activation' } });
+      await this.audit.record({
+        type: 'DEVICE_DELETED',
+        caller,
+        userId,
+        deviceId: authId,
+        detail: { reason: 'registration removed during activation' },
+      });
     }
     throw errors.registrationNotFound();
   }

@@ -97,7 +97,9 @@ export class VerificationService {
       if (result.outcome === 'ACCEPTED') return accepted(device.id);
       if (result.lockedUntil !== null) lockedUntil.set(device.id, result.lockedUntil);
     }
-    const results = await Promise.all(unlocked.filter((d) => !tried.has(d.id)).map(async (d) => [d.id, await this.attempt(caller, d, otp, now)] as const));
+    const results = await Promise.all(
+      unlocked.filter((d) => !tried.has(d.id)).map(async (d) => [d.id, await this.attempt(caller, d, otp, now)] as const),
+    );
     for (const [id, result] of results) if (result.lockedUntil !== null) lockedUntil.set(id, result.lockedUntil);
     // Every device locked now (this code locked the last one): the user cannot verify until a lock ends.
     if (lockedUntil.size === all.length) throw deviceLocked(new Date(Math.min(...[...lockedUntil.values()].map((d) => d.getTime()))), now);
@@ -128,7 +130,8 @@ export class VerificationService {
     });
     // RFC 6238 §5.2: a code whose step was already accepted is refused, and answers like a wrong one.
     if (result.replay) this.logger.warn({ reqId: caller.requestId, clientId: caller.clientId, deviceId: key.id }, 'OTP replay refused');
-    if (result.outcome === 'LOCKED_NOW') this.logger.warn({ reqId: caller.requestId, clientId: caller.clientId, deviceId: key.id }, 'device locked after repeated failures');
+    if (result.outcome === 'LOCKED_NOW')
+      this.logger.warn({ reqId: caller.requestId, clientId: caller.clientId, deviceId: key.id }, 'device locked after repeated failures');
     return result;
   }
 }

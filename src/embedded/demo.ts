@@ -8,7 +8,11 @@ import type { EmbeddedState } from './embedded-database.js';
  * Embedded mode: make sure the demo client exists, then say loudly what runs where, that this is
  * not for production, and how to get a token. Written to stdout on purpose: it is for a person.
  */
-export async function announceEmbeddedMode(app: INestApplication, embedded: { state: EmbeddedState; databaseDir: string }, config: AppConfig): Promise<void> {
+export async function announceEmbeddedMode(
+  app: INestApplication,
+  embedded: { state: EmbeddedState; databaseDir: string },
+  config: AppConfig,
+): Promise<void> {
   const clients = app.get(ClientsService);
   const { demoClientId: id, demoClientSecret: secret } = embedded.state;
   await clients.ensure('Demo client (embedded mode)', SCOPES.join(' '), { clientId: id, clientSecret: secret });

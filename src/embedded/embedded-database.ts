@@ -37,7 +37,7 @@ export function loadOrCreateState(config: AppConfig): EmbeddedState {
   return state;
 }
 
-export function saveState(config: AppConfig, state: EmbeddedState): void {
+function saveState(config: AppConfig, state: EmbeddedState): void {
   const file = join(resolve(config.dataDir), 'embedded.json');
   writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);

@@ -21,7 +21,20 @@ export class HealthController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Readiness: Postgres and Redis answer (503 while either is down or during shutdown)' })
   @ApiOkResponse({ schema: { example: { status: 'UP', checks: { postgres: 'UP', redis: 'UP' } } } })
-  @ApiResponse({ status: 503, description: 'SERVICE_UNAVAILABLE', schema: { example: { status: 'FAILED', code: 'SERVICE_UNAVAILABLE', message: 'A dependency is unavailable', requestId: '…', postgres: 'UP', redis: 'DOWN' } } })
+  @ApiResponse({
+    status: 503,
+    description: 'SERVICE_UNAVAILABLE',
+    schema: {
+      example: {
+        status: 'FAILED',
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'A dependency is unavailable',
+        requestId: '…',
+        postgres: 'UP',
+        redis: 'DOWN',
+      },
+    },
+  })
   ready(): Promise<ReadinessReport> {
     return this.health.readiness();
   }

@@ -35,8 +35,14 @@ export class HealthService implements BeforeApplicationShutdown {
   async readiness(): Promise<ReadinessReport> {
     const timeout = this.config.dependencyTimeoutMs;
     const [postgres, redis] = await Promise.all([
-      withTimeout(this.db.query('SELECT 1', []), timeout).then(() => 'UP' as const, () => 'DOWN' as const),
-      withTimeout(this.store.probe(), timeout).then(() => 'UP' as const, () => 'DOWN' as const),
+      withTimeout(this.db.query('SELECT 1', []), timeout).then(
+        () => 'UP' as const,
+        () => 'DOWN' as const,
+      ),
+      withTimeout(this.store.probe(), timeout).then(
+        () => 'UP' as const,
+        () => 'DOWN' as const,
+      ),
     ]);
     const report: ReadinessReport = { status: postgres === 'UP' && redis === 'UP' && !this.draining ? 'UP' : 'DOWN', checks: { postgres, redis } };
     if (report.status === 'DOWN') {

@@ -14,7 +14,9 @@ export class DeviceNameKeys1764300000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query('ALTER TABLE devices ADD COLUMN name_key text');
-    await q.query(`CREATE UNIQUE INDEX devices_active_name_key_uq ON devices (client_id, user_id, name_key) WHERE status = 'ACTIVE' AND name_key IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX devices_active_name_key_uq ON devices (client_id, user_id, name_key) WHERE status = 'ACTIVE' AND name_key IS NOT NULL`,
+    );
     await q.query('CREATE INDEX devices_name_key_missing_idx ON devices (created_at, id) WHERE name_key IS NULL');
     await q.query(`
       CREATE FUNCTION devices_name_key_stale() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -24,7 +26,9 @@ export class DeviceNameKeys1764300000000 implements MigrationInterface {
         END IF;
         RETURN NEW;
       END $$`);
-    await q.query('CREATE TRIGGER devices_name_key_stale BEFORE UPDATE OF device_name ON devices FOR EACH ROW EXECUTE FUNCTION devices_name_key_stale()');
+    await q.query(
+      'CREATE TRIGGER devices_name_key_stale BEFORE UPDATE OF device_name ON devices FOR EACH ROW EXECUTE FUNCTION devices_name_key_stale()',
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -1,4 +1,11 @@
-import { type ClaimOutcome, type CreateOutcome, type FailureOutcome, type PendingRegistration, PendingStore, type RemoveOutcome } from './pending.store.js';
+import {
+  type ClaimOutcome,
+  type CreateOutcome,
+  type FailureOutcome,
+  type PendingRegistration,
+  PendingStore,
+  type RemoveOutcome,
+} from './pending.store.js';
 
 interface Entry {
   registration: PendingRegistration;

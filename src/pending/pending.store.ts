@@ -17,10 +17,7 @@ export interface PendingRegistration {
 }
 
 export type CreateOutcome = 'OK' | 'USER_LIMIT' | 'CLIENT_LIMIT';
-export type ClaimOutcome =
-  | { status: 'OK'; registration: PendingRegistration; failures: number }
-  | { status: 'NOT_FOUND' }
-  | { status: 'BUSY' };
+export type ClaimOutcome = { status: 'OK'; registration: PendingRegistration; failures: number } | { status: 'NOT_FOUND' } | { status: 'BUSY' };
 export type RemoveOutcome = 'REMOVED' | 'NOT_FOUND' | 'BUSY';
 export type FailureOutcome = { status: 'REMAINING'; remaining: number } | { status: 'EXHAUSTED' } | { status: 'NOT_FOUND' };
 

@@ -1,84 +1,14 @@
 import type { RedisClientType } from 'redis';
-import { type RedisConnection, redisScript } from '../redis/redis-connection.js';
-import { type ClaimOutcome, type CreateOutcome, type FailureOutcome, type PendingRegistration, PendingStore, type RemoveOutcome } from './pending.store.js';
-
-// KEYS: registration, user index, client index. ARGV: now, expiresAt, ttlMs, perUser, perClient, authId, data, name.
-const CREATE = redisScript(`
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 'USER_LIMIT' end
-if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[5]) then return 'CLIENT_LIMIT' end
-redis.call('HSET', KEYS[1], 'data', ARGV[7], 'name', ARGV[8], 'failures', 0, 'lockedUntil', 0)
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-for i = 2, 3 do
-  redis.call('ZADD', KEYS[i], ARGV[2], ARGV[6])
-  if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
-end
-return 'OK'`);
-
-// KEYS: registration. ARGV: now, lockMs.
-const CLAIM = redisScript(`
-local fields = redis.call('HMGET', KEYS[1], 'data', 'failures', 'lockedUntil', 'name')
-if not fields[1] then return {'NOT_FOUND'} end
-if tonumber(fields[3]) > tonumber(ARGV[1]) then return {'BUSY'} end
-redis.call('HSET', KEYS[1], 'lockedUntil', tonumber(ARGV[1]) + tonumber(ARGV[2]))
-return {'OK', fields[1], fields[2], fields[4]}`);
-
-// KEYS: registration. ARGV: name.
-const RENAME = redisScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'name', ARGV[1])
-return 1`);
-
-// KEYS: registration, user index, client index. ARGV: maxAttempts, authId.
-const FAIL = redisScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'NOT_FOUND', 0} end
-local n = redis.call('HINCRBY', KEYS[1], 'failures', 1)
-if n >= tonumber(ARGV[1]) then
-  redis.call('DEL', KEYS[1])
-  redis.call('ZREM', KEYS[2], ARGV[2])
-  redis.call('ZREM', KEYS[3], ARGV[2])
-  return {'EXHAUSTED', 0}
-end
-redis.call('HSET', KEYS[1], 'lockedUntil', 0)
-return {'REMAINING', tonumber(ARGV[1]) - n}`);
-
-const RELEASE = redisScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'lockedUntil', 0) end
-return 1`);
-
-// KEYS: registration, user index, client index. ARGV: authId, now, evenIfClaimed (0/1), userId.
-// A registration of another user of the client is not touched (NOT_FOUND).
-const REMOVE = redisScript(`
-local fields = redis.call('HMGET', KEYS[1], 'lockedUntil', 'data')
-if not fields[1] then return 0 end
-if cjson.decode(fields[2])['userId'] ~= ARGV[4] then return 0 end
-if ARGV[3] == '0' and tonumber(fields[1]) > tonumber(ARGV[2]) then return -1 end
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
-return 1`);
-
-// KEYS: old registration, old user index, old client index, new registration, new user index, new
-// client index. ARGV: authId. Moves a registration written before keys were hash-tagged (one Redis
-// node only: that layout never worked on a cluster), keeping its TTL, counts and lock.
-const ADOPT = redisScript(`
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl <= 0 then return 0 end
-local all = redis.call('HGETALL', KEYS[1])
-redis.call('HSET', KEYS[4], unpack(all))
-redis.call('PEXPIRE', KEYS[4], ttl)
-local score = redis.call('ZSCORE', KEYS[2], ARGV[1]) or redis.call('ZSCORE', KEYS[3], ARGV[1])
-if score then
-  for i = 5, 6 do
-    redis.call('ZADD', KEYS[i], score, ARGV[1])
-    if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
-  end
-end
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
-return 1`);
+import type { RedisConnection } from '../redis/redis-connection.js';
+import { ADOPT, CLAIM, CREATE, FAIL, RELEASE, REMOVE, RENAME } from './pending-scripts.js';
+import {
+  type ClaimOutcome,
+  type CreateOutcome,
+  type FailureOutcome,
+  type PendingRegistration,
+  PendingStore,
+  type RemoveOutcome,
+} from './pending.store.js';
 
 function decode(data: string, name: unknown): PendingRegistration {
   const registration = JSON.parse(data) as PendingRegistration;
@@ -113,7 +43,11 @@ export class RedisPendingStore extends PendingStore {
   }
 
   private legacyKeys(clientId: string, authId: string, userId: string): Keys {
-    return { registration: `${this.prefix}reg:${clientId}:${authId}`, user: `${this.prefix}ureg:${clientId}:${userId}`, client: `${this.prefix}creg:${clientId}` };
+    return {
+      registration: `${this.prefix}reg:${clientId}:${authId}`,
+      user: `${this.prefix}ureg:${clientId}:${userId}`,
+      client: `${this.prefix}creg:${clientId}`,
+    };
   }
 
   private run<T>(action: (client: RedisClientType) => Promise<T>): Promise<T> {
@@ -121,7 +55,12 @@ export class RedisPendingStore extends PendingStore {
   }
 
   /** Runs `action`; when it finds nothing and a registration was under its pre-upgrade key, moves it and runs again. */
-  private async withAdoption<T>(clientId: string, authId: string, notFound: (result: T) => boolean, action: (client: RedisClientType) => Promise<T>): Promise<T> {
+  private async withAdoption<T>(
+    clientId: string,
+    authId: string,
+    notFound: (result: T) => boolean,
+    action: (client: RedisClientType) => Promise<T>,
+  ): Promise<T> {
     return this.run(async (client) => {
       const result = await action(client);
       if (!this.adoptLegacyKeys || !notFound(result)) return result;
@@ -140,16 +79,12 @@ export class RedisPendingStore extends PendingStore {
     const k = this.keys(r.clientId, r.authId, r.userId);
     const now = this.now();
     return this.run((client) =>
-      this.redis.eval<CreateOutcome>(client, CREATE, [k.registration, k.user, k.client], [
-        now,
-        r.expiresAt,
-        Math.max(1, r.expiresAt - now),
-        limits.perUser,
-        limits.perClient,
-        r.authId,
-        JSON.stringify(r),
-        r.deviceName,
-      ]),
+      this.redis.eval<CreateOutcome>(
+        client,
+        CREATE,
+        [k.registration, k.user, k.client],
+        [now, r.expiresAt, Math.max(1, r.expiresAt - now), limits.perUser, limits.perClient, r.authId, JSON.stringify(r), r.deviceName],
+      ),
     );
   }
 
@@ -159,7 +94,12 @@ export class RedisPendingStore extends PendingStore {
   }
 
   override get(clientId: string, authId: string): Promise<PendingRegistration | undefined> {
-    return this.withAdoption(clientId, authId, (r) => r === undefined, (client) => this.read(client, this.keys(clientId, authId).registration));
+    return this.withAdoption(
+      clientId,
+      authId,
+      (r) => r === undefined,
+      (client) => this.read(client, this.keys(clientId, authId).registration),
+    );
   }
 
   override listForUser(clientId: string, userId: string): Promise<PendingRegistration[]> {
@@ -178,18 +118,31 @@ export class RedisPendingStore extends PendingStore {
   }
 
   override rename(clientId: string, authId: string, deviceName: string): Promise<boolean> {
-    return this.withAdoption(clientId, authId, (renamed) => !renamed, async (client) =>
-      (await this.redis.eval<number>(client, RENAME, [this.keys(clientId, authId).registration], [deviceName])) === 1,
+    return this.withAdoption(
+      clientId,
+      authId,
+      (renamed) => !renamed,
+      async (client) => (await this.redis.eval<number>(client, RENAME, [this.keys(clientId, authId).registration], [deviceName])) === 1,
     );
   }
 
   override claim(clientId: string, authId: string, lockMs: number): Promise<ClaimOutcome> {
-    return this.withAdoption(clientId, authId, (c) => c.status === 'NOT_FOUND', async (client) => {
-      const reply = await this.redis.eval<[string, string?, string?, string?]>(client, CLAIM, [this.keys(clientId, authId).registration], [this.now(), lockMs]);
-      const [status, data, failures, name] = reply;
-      if (status === 'OK' && data !== undefined) return { status: 'OK', registration: decode(data, name), failures: Number(failures ?? 0) };
-      return status === 'BUSY' ? { status: 'BUSY' } : { status: 'NOT_FOUND' };
-    });
+    return this.withAdoption(
+      clientId,
+      authId,
+      (c) => c.status === 'NOT_FOUND',
+      async (client) => {
+        const reply = await this.redis.eval<[string, string?, string?, string?]>(
+          client,
+          CLAIM,
+          [this.keys(clientId, authId).registration],
+          [this.now(), lockMs],
+        );
+        const [status, data, failures, name] = reply;
+        if (status === 'OK' && data !== undefined) return { status: 'OK', registration: decode(data, name), failures: Number(failures ?? 0) };
+        return status === 'BUSY' ? { status: 'BUSY' } : { status: 'NOT_FOUND' };
+      },
+    );
   }
 
   override recordFailure(clientId: string, userId: string, authId: string, maxAttempts: number): Promise<FailureOutcome> {
@@ -209,10 +162,20 @@ export class RedisPendingStore extends PendingStore {
 
   override remove(clientId: string, userId: string, authId: string, options: { evenIfClaimed?: boolean } = {}): Promise<RemoveOutcome> {
     const k = this.keys(clientId, authId, userId);
-    return this.withAdoption(clientId, authId, (r) => r === 'NOT_FOUND', async (client) => {
-      const result = await this.redis.eval<number>(client, REMOVE, [k.registration, k.user, k.client], [authId, this.now(), options.evenIfClaimed === true ? 1 : 0, userId]);
-      return result === 1 ? 'REMOVED' : result === -1 ? 'BUSY' : 'NOT_FOUND';
-    });
+    return this.withAdoption(
+      clientId,
+      authId,
+      (r) => r === 'NOT_FOUND',
+      async (client) => {
+        const result = await this.redis.eval<number>(
+          client,
+          REMOVE,
+          [k.registration, k.user, k.client],
+          [authId, this.now(), options.evenIfClaimed === true ? 1 : 0, userId],
+        );
+        return result === 1 ? 'REMOVED' : result === -1 ? 'BUSY' : 'NOT_FOUND';
+      },
+    );
   }
 
   override probe(): Promise<void> {

@@ -37,7 +37,10 @@ export class SecretBox {
     try {
       return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]);
     } catch (error) {
-      throw new Error(`A secret sealed under key id "${id}" does not open: ENCRYPTION_KEY "${id}" is not the key it was sealed with, or the record was altered`, { cause: error });
+      throw new Error(
+        `A secret sealed under key id "${id}" does not open: ENCRYPTION_KEY "${id}" is not the key it was sealed with, or the record was altered`,
+        { cause: error },
+      );
     }
   }
 

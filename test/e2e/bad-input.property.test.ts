@@ -22,14 +22,45 @@ const segment = fc.oneof(
   fc.uuid().map(String),
 );
 const contentType = fc.constantFrom(
-  'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x',
-  'application/xml', 'application/octet-stream', 'application/json; charset=latin1', 'garbage', undefined,
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/xml',
+  'application/octet-stream',
+  'application/json; charset=latin1',
+  'garbage',
+  undefined,
 );
 const body = fc.oneof(
   fc.json(),
   fc.string({ maxLength: 200 }),
-  fc.record({ deviceType: fc.oneof(fc.constant('TOTP'), fc.anything().map((v) => v)), deviceName: fc.anything(), otp: fc.anything(), accountName: fc.anything() }, { requiredKeys: [] }).map((o) => JSON.stringify(o)),
-  fc.constantFrom('{"otp":"123456"', '[]', 'null', '0', '"x"', '{"__proto__":{"admin":true}}', '{"constructor":{"prototype":{"x":1}}}', 'x'.repeat(20_000), 'grant_type=client_credentials&grant_type=x'),
+  fc
+    .record(
+      {
+        deviceType: fc.oneof(
+          fc.constant('TOTP'),
+          fc.anything().map((v) => v),
+        ),
+        deviceName: fc.anything(),
+        otp: fc.anything(),
+        accountName: fc.anything(),
+      },
+      { requiredKeys: [] },
+    )
+    .map((o) => JSON.stringify(o)),
+  fc.constantFrom(
+    '{"otp":"123456"',
+    '[]',
+    'null',
+    '0',
+    '"x"',
+    '{"__proto__":{"admin":true}}',
+    '{"constructor":{"prototype":{"x":1}}}',
+    'x'.repeat(20_000),
+    'grant_type=client_credentials&grant_type=x',
+  ),
   fc.constant(undefined),
 );
 
@@ -47,12 +78,19 @@ interface Case {
 const requestCase: fc.Arbitrary<Case> = fc.record({
   method: fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'OPTIONS'),
   path: fc.tuple(fc.constantFrom(...ROUTES), segment, segment).map(([route, userId, id]) => route.replace('{userId}', userId).replace('{id}', id)),
-  query: fc.oneof(fc.constant(''), fc.constantFrom('?limit=0', '?limit=5', '?limit=-1', '?limit=1e9', '?cursor=@@', '?cursor=MTI', '?limit=2&limit=3', '?access_token=x'), printable.map((s) => `?${encodeURIComponent(s)}=${encodeURIComponent(s)}`)),
+  query: fc.oneof(
+    fc.constant(''),
+    fc.constantFrom('?limit=0', '?limit=5', '?limit=-1', '?limit=1e9', '?cursor=@@', '?cursor=MTI', '?limit=2&limit=3', '?access_token=x'),
+    printable.map((s) => `?${encodeURIComponent(s)}=${encodeURIComponent(s)}`),
+  ),
   contentType,
   body,
   auth: fc.constantFrom('none', 'valid', 'garbage'),
   garbageAuth: fc.oneof(printable, fc.constantFrom('Bearer ', 'Bearer a.b.c', 'Basic !!!', 'Basic Og==', 'bearer eyJhbGciOiJub25lIn0.e30.')),
-  accept: fc.oneof(fc.constant(undefined), fc.constantFrom('image/svg+xml', 'image/png;q=0.1, image/svg+xml', '*/*', 'text/html', 'image/svg+xml;q=abc')),
+  accept: fc.oneof(
+    fc.constant(undefined),
+    fc.constantFrom('image/svg+xml', 'image/png;q=0.1, image/svg+xml', '*/*', 'text/html', 'image/svg+xml;q=abc'),
+  ),
 });
 
 describe('bad input (property-based)', () => {

@@ -34,7 +34,10 @@ describe('batched statements under concurrency', () => {
     const results = await Promise.all([...regs, clash, extra1, extra2].map(activate));
     const statuses = results.map((r) => r.status);
     assert.equal(statuses.filter((s) => s === 200).length, 31, statuses.join(','));
-    const refused = results.filter((r) => r.status !== 200).map((r) => r.body.code).sort();
+    const refused = results
+      .filter((r) => r.status !== 200)
+      .map((r) => r.body.code)
+      .sort();
     assert.deepEqual(refused, ['DEVICE_LIMIT_REACHED', 'DEVICE_NAME_TAKEN'], statuses.join(','));
     for (const userId of [regs[0].userId, regs[1].userId]) {
       const list = await app.call('GET', `/v1/users/${userId}/devices`, token);
@@ -52,10 +55,13 @@ describe('batched statements under concurrency', () => {
   it('verifies 40 devices at once, each exactly once, with one audit event each; the replays are refused', async () => {
     const regs = await Promise.all(Array.from({ length: 40 }, () => create(newUser(), 'Phone')));
     // Activate with the previous step's code, so the current step is free for the login.
-    for (const r of await Promise.all(regs.map((reg) => app.call('POST', `/v1/users/${reg.userId}/devices/${reg.authId}/activate`, token, { otp: app.code(reg.secret, -30) })))) {
+    for (const r of await Promise.all(
+      regs.map((reg) => app.call('POST', `/v1/users/${reg.userId}/devices/${reg.authId}/activate`, token, { otp: app.code(reg.secret, -30) })),
+    )) {
       assert.equal(r.status, 200);
     }
-    const verify = (reg: (typeof regs)[number]) => app.call('POST', `/v1/users/${reg.userId}/devices/${reg.authId}/verify`, token, { otp: app.code(reg.secret) });
+    const verify = (reg: (typeof regs)[number]) =>
+      app.call('POST', `/v1/users/${reg.userId}/devices/${reg.authId}/verify`, token, { otp: app.code(reg.secret) });
     // Each code twice, all at once: per device exactly one of the two passes.
     const results = await Promise.all([...regs, ...regs].map(verify));
     for (let i = 0; i < regs.length; i++) {
@@ -74,12 +80,14 @@ describe('batched statements under concurrency', () => {
     const regs = await Promise.all(Array.from({ length: 20 }, () => create(newUser(), 'Phone')));
     await Promise.all(regs.map(activate));
     const other = await app.clientWithToken();
-    const reads = await Promise.all(regs.flatMap((reg, i) => [
-      app.call('GET', `/v1/users/${reg.userId}/devices/${reg.authId}`, token),
-      // The device of the next user, under this user's path: not found.
-      app.call('GET', `/v1/users/${reg.userId}/devices/${regs[(i + 1) % regs.length].authId}`, token),
-      app.call('GET', `/v1/users/${reg.userId}/devices/${reg.authId}`, other.token),
-    ]));
+    const reads = await Promise.all(
+      regs.flatMap((reg, i) => [
+        app.call('GET', `/v1/users/${reg.userId}/devices/${reg.authId}`, token),
+        // The device of the next user, under this user's path: not found.
+        app.call('GET', `/v1/users/${reg.userId}/devices/${regs[(i + 1) % regs.length].authId}`, token),
+        app.call('GET', `/v1/users/${reg.userId}/devices/${reg.authId}`, other.token),
+      ]),
+    );
     for (let i = 0; i < regs.length; i++) {
       const [own, wrongUser, wrongClient] = reads.slice(i * 3, i * 3 + 3);
       assert.equal(own.status, 200);

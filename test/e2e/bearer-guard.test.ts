@@ -34,7 +34,14 @@ describe('bearer authentication on /v1 (RFC 6750)', () => {
 
   const now = () => Math.floor(Date.now() / 1000);
   const claims = (over: Record<string, unknown> = {}) => ({
-    iss: 'http://localhost:3000', aud: 'totp-device-api', sub: client.clientId, scope: 'devices:read', iat: now(), exp: now() + 600, jti: 'j', ...over,
+    iss: 'http://localhost:3000',
+    aud: 'totp-device-api',
+    sub: client.clientId,
+    scope: 'devices:read',
+    iat: now(),
+    exp: now() + 600,
+    jti: 'j',
+    ...over,
   });
   /** A token signed with the service's real key, so only the claim under test is wrong. */
   const forge = (payload: Record<string, unknown>, header: Record<string, unknown> = { alg: 'ES256', typ: 'at+jwt', kid }) => {
@@ -44,7 +51,7 @@ describe('bearer authentication on /v1 (RFC 6750)', () => {
   const list = (authorization?: string, path = '/v1/users/ada/devices') =>
     app.call('GET', path, undefined, undefined, authorization === undefined ? {} : { authorization });
 
-  it('accepts a valid token with the route\'s scope', async () => {
+  it("accepts a valid token with the route's scope", async () => {
     assert.equal((await list(`Bearer ${token}`)).status, 200);
     assert.equal((await list(`Bearer ${forge(claims())}`)).status, 200, 'the forging helper makes valid tokens');
   });
@@ -72,15 +79,21 @@ describe('bearer authentication on /v1 (RFC 6750)', () => {
     ['wrong audience', () => forge(claims({ aud: 'another-api' }))],
     ['issued in the future', () => forge(claims({ iat: now() + 3600, exp: now() + 7200 }))],
     ['alg none', () => `${b64({ alg: 'none', typ: 'at+jwt', kid })}.${b64(claims())}.`],
-    ['HS256 keyed with the public key', () => {
-      const input = `${b64({ alg: 'HS256', typ: 'at+jwt', kid })}.${b64(claims())}`;
-      return `${input}.${createHmac('sha256', JSON.stringify(publicJwk)).update(input).digest('base64url')}`;
-    }],
+    [
+      'HS256 keyed with the public key',
+      () => {
+        const input = `${b64({ alg: 'HS256', typ: 'at+jwt', kid })}.${b64(claims())}`;
+        return `${input}.${createHmac('sha256', JSON.stringify(publicJwk)).update(input).digest('base64url')}`;
+      },
+    ],
     ['unknown kid', () => forge(claims(), { alg: 'ES256', typ: 'at+jwt', kid: 'other' })],
-    ['tampered payload', () => {
-      const [h, , s] = token.split('.');
-      return `${h}.${b64(claims({ scope: 'devices:read devices:write' }))}.${s}`;
-    }],
+    [
+      'tampered payload',
+      () => {
+        const [h, , s] = token.split('.');
+        return `${h}.${b64(claims({ scope: 'devices:read devices:write' }))}.${s}`;
+      },
+    ],
     ['tampered signature', () => `${token.slice(0, -4)}AAAA`],
   ];
   for (const [name, make] of invalid) {

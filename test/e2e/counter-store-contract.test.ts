@@ -9,14 +9,23 @@ import { sleep } from '../support/otp.js';
 import { connectedRedis } from '../support/harness.js';
 
 const implementations: Array<[string, () => Promise<{ store: CounterStore; elapse: (ms: number) => Promise<void> }>]> = [
-  ['Redis', async () => {
-    const redis = await connectedRedis();
-    return { store: Object.assign(new RedisCounterStore(redis, `counters:${randomBytes(4).toString('hex')}:`), { close: () => redis.close() }), elapse: sleep };
-  }],
-  ['memory', () => {
-    const clock = new TestClock(Date.now());
-    return Promise.resolve({ store: new MemoryCounterStore(() => clock.nowMs()), elapse: (ms: number) => Promise.resolve(clock.advance(ms)) });
-  }],
+  [
+    'Redis',
+    async () => {
+      const redis = await connectedRedis();
+      return {
+        store: Object.assign(new RedisCounterStore(redis, `counters:${randomBytes(4).toString('hex')}:`), { close: () => redis.close() }),
+        elapse: sleep,
+      };
+    },
+  ],
+  [
+    'memory',
+    () => {
+      const clock = new TestClock(Date.now());
+      return Promise.resolve({ store: new MemoryCounterStore(() => clock.nowMs()), elapse: (ms: number) => Promise.resolve(clock.advance(ms)) });
+    },
+  ],
 ];
 
 for (const [name, make] of implementations) {

@@ -59,7 +59,10 @@ describe('verification (API.md §6)', () => {
     );
     assert.equal(results.filter((r) => r.status === 200).length, 1, results.map((r) => r.status).join(','));
     // The refused replays count as failures, so the tenth of them locks the device.
-    assert.ok(results.every((r) => r.status === 200 || r.status === 400 || r.status === 429), results.map((r) => r.status).join(','));
+    assert.ok(
+      results.every((r) => r.status === 200 || r.status === 400 || r.status === 429),
+      results.map((r) => r.status).join(','),
+    );
   });
 
   it('accepts one step of drift either side and refuses two', async () => {
@@ -109,7 +112,7 @@ describe('verification (API.md §6)', () => {
     for (let i = 0; i < 9; i++) assert.equal((await app.call('POST', path, token, { otp: wrong })).status, 400);
   });
 
-  it('verifies against all of a user\'s devices and says which one matched', async () => {
+  it("verifies against all of a user's devices and says which one matched", async () => {
     const userId = newUser();
     await activeDevice(app, token, userId, 'One', -30);
     const two = await activeDevice(app, token, userId, 'Two', -30);
@@ -131,7 +134,7 @@ describe('verification (API.md §6)', () => {
     assert.equal((await app.call('POST', `/v1/users/${userId}/verify`, token, { otp: app.code(secret) })).status, 404);
   });
 
-  it('answers 404 for another client\'s device, exactly as for an unknown one', async () => {
+  it("answers 404 for another client's device, exactly as for an unknown one", async () => {
     const userId = newUser();
     const { deviceId, secret } = await activeDevice(app, token, userId);
     const other = await app.clientWithToken();
@@ -170,18 +173,39 @@ describe('device management (API.md §5) and the audit trail', () => {
     await app.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: 'C' });
     const all = await app.call('GET', `/v1/users/${userId}/devices`, token);
     const devices = all.body.devices as Array<Record<string, unknown>>;
-    assert.deepEqual(devices.map((d) => d.deviceName), ['C', 'B', 'A']);
-    assert.deepEqual(devices.map((d) => d.status), ['PENDING_ACTIVATION', 'ACTIVE', 'ACTIVE']);
+    assert.deepEqual(
+      devices.map((d) => d.deviceName),
+      ['C', 'B', 'A'],
+    );
+    assert.deepEqual(
+      devices.map((d) => d.status),
+      ['PENDING_ACTIVATION', 'ACTIVE', 'ACTIVE'],
+    );
     assert.equal(typeof devices[0].expiresAt, 'string');
     assert.equal(devices[1].expiresAt, null);
     for (const d of devices) {
-      assert.deepEqual(Object.keys(d).sort(), ['activatedAt', 'createdAt', 'deviceId', 'deviceName', 'deviceType', 'expiresAt', 'lastUsedAt', 'status']);
+      assert.deepEqual(Object.keys(d).sort(), [
+        'activatedAt',
+        'createdAt',
+        'deviceId',
+        'deviceName',
+        'deviceType',
+        'expiresAt',
+        'lastUsedAt',
+        'status',
+      ]);
     }
     assert.equal(all.body.nextCursor, null);
     const page1 = await app.call('GET', `/v1/users/${userId}/devices?limit=2`, token);
-    assert.deepEqual((page1.body.devices as Array<{ deviceName: string }>).map((d) => d.deviceName), ['C', 'B']);
+    assert.deepEqual(
+      (page1.body.devices as Array<{ deviceName: string }>).map((d) => d.deviceName),
+      ['C', 'B'],
+    );
     const page2 = await app.call('GET', `/v1/users/${userId}/devices?limit=2&cursor=${String(page1.body.nextCursor)}`, token);
-    assert.deepEqual((page2.body.devices as Array<{ deviceName: string }>).map((d) => d.deviceName), ['A']);
+    assert.deepEqual(
+      (page2.body.devices as Array<{ deviceName: string }>).map((d) => d.deviceName),
+      ['A'],
+    );
     assert.equal(page2.body.nextCursor, null);
     for (const bad of ['limit=0', 'limit=101', 'limit=abc', 'cursor=%25%25', 'cursor=Zm9v', 'other=1']) {
       const r = await app.call('GET', `/v1/users/${userId}/devices?${bad}`, token);
@@ -238,14 +262,30 @@ describe('device management (API.md §5) and the audit trail', () => {
     await app.call('PATCH', `/v1/users/${userId}/devices/${authId}`, token, { deviceName: 'Renamed' });
     await app.call('DELETE', `/v1/users/${userId}/devices/${authId}`, token);
     const pending = await app.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: 'Exhaust' });
-    for (let i = 0; i < 5; i++) await app.call('POST', `/v1/users/${userId}/devices/${String(pending.body.authId)}/activate`, token, { otp: app.wrongCode(pending.body.secret as string) });
+    for (let i = 0; i < 5; i++)
+      await app.call('POST', `/v1/users/${userId}/devices/${String(pending.body.authId)}/activate`, token, {
+        otp: app.wrongCode(pending.body.secret as string),
+      });
 
     const all = await app.call('GET', `/v1/users/${userId}/events?limit=100`, token);
     const events = all.body.events as Array<Record<string, unknown>>;
     assert.deepEqual(events.map((e) => e.type).reverse(), [
-      'REGISTRATION_CREATED', 'ACTIVATION_FAILED', 'DEVICE_ACTIVATED', 'OTP_VERIFIED', 'REPLAY_REFUSED', 'VERIFICATION_FAILED',
-      'VERIFICATION_FAILED', 'DEVICE_RENAMED', 'DEVICE_DELETED', 'REGISTRATION_CREATED',
-      'ACTIVATION_FAILED', 'ACTIVATION_FAILED', 'ACTIVATION_FAILED', 'ACTIVATION_FAILED', 'ACTIVATION_FAILED', 'REGISTRATION_EXHAUSTED',
+      'REGISTRATION_CREATED',
+      'ACTIVATION_FAILED',
+      'DEVICE_ACTIVATED',
+      'OTP_VERIFIED',
+      'REPLAY_REFUSED',
+      'VERIFICATION_FAILED',
+      'VERIFICATION_FAILED',
+      'DEVICE_RENAMED',
+      'DEVICE_DELETED',
+      'REGISTRATION_CREATED',
+      'ACTIVATION_FAILED',
+      'ACTIVATION_FAILED',
+      'ACTIVATION_FAILED',
+      'ACTIVATION_FAILED',
+      'ACTIVATION_FAILED',
+      'REGISTRATION_EXHAUSTED',
     ]);
     for (const e of events) {
       assert.equal(e.userId, userId);
@@ -256,10 +296,7 @@ describe('device management (API.md §5) and the audit trail', () => {
     assert.ok(!text.includes(secret) && !text.includes(wrong), 'no secret or OTP in events');
     const first = await app.call('GET', `/v1/users/${userId}/events?limit=3`, token);
     const second = await app.call('GET', `/v1/users/${userId}/events?limit=3&cursor=${String(first.body.nextCursor)}`, token);
-    assert.deepEqual(
-      [...(first.body.events as unknown[]), ...(second.body.events as unknown[])],
-      events.slice(0, 6),
-    );
+    assert.deepEqual([...(first.body.events as unknown[]), ...(second.body.events as unknown[])], events.slice(0, 6));
   });
 
   it('records the expiry of a registration nobody activated', async () => {

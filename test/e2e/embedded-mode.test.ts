@@ -17,7 +17,15 @@ interface Running {
 
 /** Starts the compiled service exactly as `npm start` does, with no database configuration. */
 async function startEmbedded(dataDir: string, port: number, extra: Record<string, string> = {}): Promise<Running> {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...extra };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
   const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
@@ -50,11 +58,25 @@ describe('embedded mode (npm start with no configuration)', () => {
     assert.equal((await fetch(`${running.url}/health/ready`)).status, 200);
 
     const basic = `Basic ${Buffer.from(`${demo.DEMO_CLIENT_ID}:${demo.DEMO_CLIENT_SECRET}`).toString('base64')}`;
-    const tokenResponse = await fetch(`${running.url}/oauth/token`, { method: 'POST', headers: { authorization: basic }, body: new URLSearchParams({ grant_type: 'client_credentials' }) });
+    const tokenResponse = await fetch(`${running.url}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: basic },
+      body: new URLSearchParams({ grant_type: 'client_credentials' }),
+    });
     const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const created = (await (await fetch(`${running.url}/v1/users/ada/devices`, { method: 'POST', headers, body: JSON.stringify({ deviceType: 'TOTP', deviceName: 'Phone' }) })).json()) as { authId: string; secret: string };
-    const activated = await fetch(`${running.url}/v1/users/ada/devices/${created.authId}/activate`, { method: 'POST', headers, body: JSON.stringify({ otp: codeFor(created.secret) }) });
+    const created = (await (
+      await fetch(`${running.url}/v1/users/ada/devices`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ deviceType: 'TOTP', deviceName: 'Phone' }),
+      })
+    ).json()) as { authId: string; secret: string };
+    const activated = await fetch(`${running.url}/v1/users/ada/devices/${created.authId}/activate`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ otp: codeFor(created.secret) }),
+    });
     assert.equal(activated.status, 200);
 
     assert.equal(await stop(running), 0, 'SIGTERM exits 0');
@@ -68,15 +90,24 @@ describe('embedded mode (npm start with no configuration)', () => {
         body: new URLSearchParams({ grant_type: 'client_credentials' }),
       });
       assert.equal(again.status, 200);
-      const listed = (await (await fetch(`${running.url}/v1/users/ada/devices`, { headers })).json()) as { devices: Array<{ deviceId: string; status: string }> };
-      assert.deepEqual(listed.devices.map((d) => [d.deviceId, d.status]), [[created.authId, 'ACTIVE']], 'the token and the device survive the restart');
+      const listed = (await (await fetch(`${running.url}/v1/users/ada/devices`, { headers })).json()) as {
+        devices: Array<{ deviceId: string; status: string }>;
+      };
+      assert.deepEqual(
+        listed.devices.map((d) => [d.deviceId, d.status]),
+        [[created.authId, 'ACTIVE']],
+        'the token and the device survive the restart',
+      );
     } finally {
       await stop(running);
     }
   });
 
   it('refuses to start in production without DATABASE_URL and REDIS_URL, naming them', async () => {
-    const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH, NODE_ENV: 'production', DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN], {
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -18,7 +18,9 @@ describe('resource limits', () => {
   it('limits create and activate per client per second across replicas, with 429 and Retry-After', async () => {
     const { token } = await app.clientWithToken();
     const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? app : second).call('POST', `/v1/users/rl-${i}/devices`, token, { deviceType: 'TOTP', deviceName: 'Phone' })),
+      Array.from({ length: 12 }, (_, i) =>
+        (i % 2 === 0 ? app : second).call('POST', `/v1/users/rl-${i}/devices`, token, { deviceType: 'TOTP', deviceName: 'Phone' }),
+      ),
     );
     const ok = results.filter((r) => r.status === 201).length;
     const limited = results.filter((r) => r.status === 429);

@@ -8,7 +8,10 @@ import { NameKeyBackfill } from '../../src/devices/name-key-backfill.js';
 import { MIGRATIONS } from '../../src/migrations/index.js';
 import { createEnvironment, destroyEnvironment, startApp, type TestApp, type TestEnvironment } from '../support/harness.js';
 
-const BEFORE_KEYS = MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.name === 'DeviceNameKeys1764300000000'));
+const BEFORE_KEYS = MIGRATIONS.slice(
+  0,
+  MIGRATIONS.findIndex((m) => m.name === 'DeviceNameKeys1764300000000'),
+);
 
 describe('device name keys on an existing database (rolling upgrade)', () => {
   let env: TestEnvironment;
@@ -28,7 +31,8 @@ describe('device name keys on an existing database (rolling upgrade)', () => {
     );
     return id;
   };
-  const keyOf = async (id: string) => (await db.query<{ name_key: string | null }>('SELECT name_key FROM devices WHERE id = $1', [id])).rows[0].name_key;
+  const keyOf = async (id: string) =>
+    (await db.query<{ name_key: string | null }>('SELECT name_key FROM devices WHERE id = $1', [id])).rows[0].name_key;
 
   before(async () => {
     env = await createEnvironment();
@@ -36,7 +40,9 @@ describe('device name keys on an existing database (rolling upgrade)', () => {
     db = new pg.Client({ connectionString: env.databaseUrl });
     await db.connect();
     clientId = randomUUID();
-    await db.query(`INSERT INTO oauth_clients (id, name, secret_hash, scopes) VALUES ($1, 'old', 'x', '{devices:write,devices:read,otp:verify}')`, [clientId]);
+    await db.query(`INSERT INTO oauth_clients (id, name, secret_hash, scopes) VALUES ($1, 'old', 'x', '{devices:write,devices:read,otp:verify}')`, [
+      clientId,
+    ]);
   });
   after(async () => {
     await app.close();

@@ -6,7 +6,8 @@ type App = TestApp & { teardown(): Promise<void> };
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields);
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-const decodeJwtPart = (token: string, index: number) => JSON.parse(Buffer.from(token.split('.')[index], 'base64url').toString()) as Record<string, unknown>;
+const decodeJwtPart = (token: string, index: number) =>
+  JSON.parse(Buffer.from(token.split('.')[index], 'base64url').toString()) as Record<string, unknown>;
 
 describe('POST /oauth/token (RFC 6749 §4.4 client credentials)', () => {
   let app: App;
@@ -35,7 +36,9 @@ describe('POST /oauth/token (RFC 6749 §4.4 client credentials)', () => {
   });
 
   it('issues a signed ES256 JWT with kid, iss, aud, sub, scope, iat, exp and jti', async () => {
-    const r = await tokenRequest(form({ grant_type: 'client_credentials', scope: 'otp:verify' }), { authorization: basic(client.clientId, client.clientSecret) });
+    const r = await tokenRequest(form({ grant_type: 'client_credentials', scope: 'otp:verify' }), {
+      authorization: basic(client.clientId, client.clientSecret),
+    });
     assert.equal(r.status, 200);
     const token = r.body.access_token as string;
     const header = decodeJwtPart(token, 0);
@@ -53,9 +56,12 @@ describe('POST /oauth/token (RFC 6749 §4.4 client credentials)', () => {
   });
 
   it('accepts a JSON body', async () => {
-    const r = await tokenRequest(JSON.stringify({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }), {
-      'content-type': 'application/json',
-    });
+    const r = await tokenRequest(
+      JSON.stringify({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }),
+      {
+        'content-type': 'application/json',
+      },
+    );
     assert.equal(r.status, 200);
   });
 
@@ -93,7 +99,10 @@ describe('POST /oauth/token (RFC 6749 §4.4 client credentials)', () => {
   });
 
   it('answers invalid_client 401 with a Basic challenge when Basic credentials are wrong', async () => {
-    const r = await tokenRequest(form({ grant_type: 'client_credentials' }), { authorization: basic(client.clientId, 'wrong-secret'), 'x-forwarded-for': '1' });
+    const r = await tokenRequest(form({ grant_type: 'client_credentials' }), {
+      authorization: basic(client.clientId, 'wrong-secret'),
+      'x-forwarded-for': '1',
+    });
     assert.equal(r.status, 401);
     assert.equal(r.body.error, 'invalid_client');
     assert.match(r.headers.get('www-authenticate') ?? '', /^Basic realm="[^"]+"$/);

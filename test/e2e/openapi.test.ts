@@ -10,7 +10,10 @@ interface Operation {
 
 describe('OpenAPI document (/docs-json)', () => {
   let app: TestApp & { teardown(): Promise<void> };
-  let doc: { paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, { flows: { clientCredentials: { tokenUrl: string } } }> } };
+  let doc: {
+    paths: Record<string, Record<string, Operation>>;
+    components: { securitySchemes: Record<string, { flows: { clientCredentials: { tokenUrl: string } } }> };
+  };
   before(async () => {
     app = await startTestApp();
     doc = (await (await app.fetch('/docs-json')).json()) as typeof doc;
@@ -22,7 +25,9 @@ describe('OpenAPI document (/docs-json)', () => {
   });
 
   it('documents every /v1 route with its scope, its success response and the error codes it can answer, with examples', () => {
-    const operations = Object.entries(doc.paths).filter(([path]) => path.startsWith('/v1/')).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })));
+    const operations = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith('/v1/'))
+      .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })));
     assert.equal(operations.length, 10);
     for (const { path, method, op } of operations) {
       const where = `${method.toUpperCase()} ${path}`;
@@ -30,7 +35,10 @@ describe('OpenAPI document (/docs-json)', () => {
       assert.ok(scope !== undefined, `${where} names its scope`);
       assert.deepEqual(op.security, [{ oauth2: [scope] }], where);
       const codes = Object.keys(op.responses);
-      assert.ok(codes.some((c) => /^20[014]$/.test(c)), `${where} has a success response`);
+      assert.ok(
+        codes.some((c) => /^20[014]$/.test(c)),
+        `${where} has a success response`,
+      );
       for (const status of ['400', '401', '403', '503']) assert.ok(codes.includes(status), `${where} documents ${status}`);
       for (const [status, response] of Object.entries(op.responses)) {
         if (Number(status) < 400) continue;
@@ -40,7 +48,7 @@ describe('OpenAPI document (/docs-json)', () => {
     }
   });
 
-  it('documents the token endpoint\'s RFC 6749 errors', () => {
+  it("documents the token endpoint's RFC 6749 errors", () => {
     const token = doc.paths['/oauth/token'].post;
     for (const status of ['200', '400', '401', '429', '503']) assert.ok(status in token.responses, status);
     assert.equal(token.security, undefined);

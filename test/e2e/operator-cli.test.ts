@@ -20,7 +20,12 @@ describe('operator CLI (npm run client:*)', () => {
     return { code: r.status, out: r.stdout, err: r.stderr };
   };
   const tokenStatus = async (clientId: string, clientSecret: string) =>
-    (await app.fetch('/oauth/token', { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }) })).status;
+    (
+      await app.fetch('/oauth/token', {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }),
+      })
+    ).status;
 
   it('creates a client and prints its id and secret once, as one JSON object; the secret works', async () => {
     const r = cli('create', '--name', 'Acme web', '--scopes', 'devices:write devices:read otp:verify');
@@ -49,7 +54,13 @@ describe('operator CLI (npm run client:*)', () => {
   });
 
   it('refuses bad input with a usage message and exit code 1', () => {
-    for (const args of [['create', '--name', 'x', '--scopes', 'admin'], ['create', '--scopes', 'otp:verify'], ['disable', '--client-id', 'nope'], ['frobnicate'], ['create', '--bogus']]) {
+    for (const args of [
+      ['create', '--name', 'x', '--scopes', 'admin'],
+      ['create', '--scopes', 'otp:verify'],
+      ['disable', '--client-id', 'nope'],
+      ['frobnicate'],
+      ['create', '--bogus'],
+    ]) {
       const r = cli(...args);
       assert.equal(r.code, 1, args.join(' '));
       assert.match(r.err, /Usage:/);

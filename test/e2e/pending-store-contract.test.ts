@@ -13,8 +13,19 @@ const limits = { perUser: 3, perClient: 5 };
 function registration(over: Partial<PendingRegistration> = {}): PendingRegistration {
   const now = Date.now();
   return {
-    authId: randomUUID(), clientId: 'c1', userId: 'u1', deviceType: 'TOTP', deviceName: 'Phone', accountName: 'u1',
-    sealedSecret: 'v1.k1.x.y.z', algorithm: 'SHA1', digits: 6, period: 30, createdAt: now, expiresAt: now + 60_000, ...over,
+    authId: randomUUID(),
+    clientId: 'c1',
+    userId: 'u1',
+    deviceType: 'TOTP',
+    deviceName: 'Phone',
+    accountName: 'u1',
+    sealedSecret: 'v1.k1.x.y.z',
+    algorithm: 'SHA1',
+    digits: 6,
+    period: 30,
+    createdAt: now,
+    expiresAt: now + 60_000,
+    ...over,
   };
 }
 
@@ -28,16 +39,22 @@ interface Subject {
   elapse: (ms: number) => Promise<void>;
 }
 const implementations: Array<[string, () => Promise<Subject>]> = [
-  ['Redis', async () => {
-    const redis = await connectedRedis();
-    const store = new RedisPendingStore(redis, `contract:${randomBytes(4).toString('hex')}:`, true, Date.now);
-    return { store: Object.assign(store, { close: () => redis.close() }), now: Date.now, elapse: sleep };
-  }],
-  ['memory', () => {
-    const clock = new TestClock(Date.now());
-    const now = () => clock.nowMs();
-    return Promise.resolve({ store: new MemoryPendingStore(now), now, elapse: (ms: number) => Promise.resolve(clock.advance(ms)) });
-  }],
+  [
+    'Redis',
+    async () => {
+      const redis = await connectedRedis();
+      const store = new RedisPendingStore(redis, `contract:${randomBytes(4).toString('hex')}:`, true, Date.now);
+      return { store: Object.assign(store, { close: () => redis.close() }), now: Date.now, elapse: sleep };
+    },
+  ],
+  [
+    'memory',
+    () => {
+      const clock = new TestClock(Date.now());
+      const now = () => clock.nowMs();
+      return Promise.resolve({ store: new MemoryPendingStore(now), now, elapse: (ms: number) => Promise.resolve(clock.advance(ms)) });
+    },
+  ],
 ];
 
 for (const [name, make] of implementations) {
@@ -135,7 +152,6 @@ for (const [name, make] of implementations) {
       assert.equal(await store.remove(r.clientId, r.userId, r.authId, { evenIfClaimed: true }), 'REMOVED');
       assert.deepEqual(await store.listForUser(r.clientId, r.userId), []);
     });
-
   });
 }
 
@@ -153,7 +169,10 @@ describe('pending store: registrations written before keys were hash-tagged', ()
       await raw.pExpire(`${prefix}reg:${r.clientId}:${r.authId}`, 60_000);
       await raw.zAdd(`${prefix}ureg:${r.clientId}:${r.userId}`, { score: r.expiresAt, value: r.authId });
       await raw.zAdd(`${prefix}creg:${r.clientId}`, { score: r.expiresAt, value: r.authId });
-      assert.deepEqual((await store.listForUser(r.clientId, r.userId)).map((x) => x.authId), [r.authId]);
+      assert.deepEqual(
+        (await store.listForUser(r.clientId, r.userId)).map((x) => x.authId),
+        [r.authId],
+      );
       const claim = await store.claim(r.clientId, r.authId, 5000);
       assert.equal(claim.status, 'OK');
       assert.equal(claim.status === 'OK' ? claim.failures : -1, 2);

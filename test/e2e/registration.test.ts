@@ -101,7 +101,10 @@ describe('device registration (API.md §4)', () => {
     );
     const statuses = results.map((r) => r.status);
     assert.equal(statuses.filter((s) => s === 200).length, 1, statuses.join(','));
-    assert.ok(statuses.every((s) => s === 200 || s === 409), statuses.join(','));
+    assert.ok(
+      statuses.every((s) => s === 200 || s === 409),
+      statuses.join(','),
+    );
     const list = await app.call('GET', `/v1/users/${userId}/devices`, token);
     assert.equal((list.body.devices as unknown[]).length, 1);
   });
@@ -152,7 +155,10 @@ describe('device registration (API.md §4)', () => {
       assert.equal(r.status, 400, `${path} ${JSON.stringify(body)}`);
       assert.equal(r.body.status, 'FAILED');
       assert.equal(r.body.code, 'VALIDATION_FAILED');
-      assert.ok((r.body.errors as Array<{ field: string }>).some((e) => e.field === field), `${field} in ${JSON.stringify(r.body.errors)}`);
+      assert.ok(
+        (r.body.errors as Array<{ field: string }>).some((e) => e.field === field),
+        `${field} in ${JSON.stringify(r.body.errors)}`,
+      );
     }
     const unsupported = await app.call('POST', `/v1/users/${userId}/devices`, token, { ...NEW_DEVICE, deviceType: 'SMS' });
     assert.equal(unsupported.status, 400);
@@ -176,7 +182,10 @@ describe('device registration (API.md §4)', () => {
     assert.equal(taken.body.code, 'DEVICE_NAME_TAKEN');
     // A refused create leaves nothing behind: no pending registration, no REGISTRATION_CREATED event.
     const after = await app.call('GET', `/v1/users/${userId}/devices`, token);
-    assert.deepEqual((after.body.devices as Array<{ status: string }>).map((d) => d.status), ['ACTIVE']);
+    assert.deepEqual(
+      (after.body.devices as Array<{ status: string }>).map((d) => d.status),
+      ['ACTIVE'],
+    );
     const events = await app.call('GET', `/v1/users/${userId}/events?limit=100`, token);
     assert.equal((events.body.events as Array<{ type: string }>).filter((e) => e.type === 'REGISTRATION_CREATED').length, 1);
   });
@@ -187,7 +196,10 @@ describe('device registration (API.md §4)', () => {
       const { token: t } = await limited.clientWithToken();
       const userId = newUser();
       const first = await create(limited, t, userId);
-      assert.equal((await limited.call('POST', `/v1/users/${userId}/devices/${first.authId}/activate`, t, { otp: limited.code(first.secret) })).status, 200);
+      assert.equal(
+        (await limited.call('POST', `/v1/users/${userId}/devices/${first.authId}/activate`, t, { otp: limited.code(first.secret) })).status,
+        200,
+      );
       const second = await create(limited, t, userId, { ...NEW_DEVICE, deviceName: 'Tablet' });
       assert.equal(second.status, 409);
       assert.equal(second.body.code, 'DEVICE_LIMIT_REACHED');

@@ -14,7 +14,12 @@ async function seedClient(databaseUrl: string): Promise<{ clientId: string; clie
   const clientSecret = randomBytes(32).toString('base64url');
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
-  await db.query('INSERT INTO oauth_clients (id, name, secret_hash, scopes) VALUES ($1, $2, $3, $4)', [clientId, 'resilience', hashClientSecret(clientSecret), ['devices:write', 'devices:read', 'otp:verify']]);
+  await db.query('INSERT INTO oauth_clients (id, name, secret_hash, scopes) VALUES ($1, $2, $3, $4)', [
+    clientId,
+    'resilience',
+    hashClientSecret(clientSecret),
+    ['devices:write', 'devices:read', 'otp:verify'],
+  ]);
   await db.end();
   return { clientId, clientSecret };
 }
@@ -81,7 +86,13 @@ describe('resilience: Redis outages', () => {
     env = await createEnvironment();
     redis = new ManagedRedis(await freePort());
     await redis.start();
-    service = new ServiceProcess(await freePort(), { DATABASE_URL: env.databaseUrl, REDIS_URL: redis.url, ENCRYPTION_KEY: env.encryptionKey, REDIS_KEY_PREFIX: 'r:', RATE_LIMIT_PER_CLIENT_PER_SECOND: '0' });
+    service = new ServiceProcess(await freePort(), {
+      DATABASE_URL: env.databaseUrl,
+      REDIS_URL: redis.url,
+      ENCRYPTION_KEY: env.encryptionKey,
+      REDIS_KEY_PREFIX: 'r:',
+      RATE_LIMIT_PER_CLIENT_PER_SECOND: '0',
+    });
     await service.start();
     api = new Api(service);
     await api.login(await seedClient(env.databaseUrl));
@@ -99,9 +110,15 @@ describe('resilience: Redis outages', () => {
     await redis.stop();
 
     const create = await api.create('redis-user', 'During the outage');
-    const activate = await api.call('POST', `/v1/users/redis-user/devices/${String(pending.body.authId)}/activate`, { otp: codeFor(pending.body.secret as string) });
+    const activate = await api.call('POST', `/v1/users/redis-user/devices/${String(pending.body.authId)}/activate`, {
+      otp: codeFor(pending.body.secret as string),
+    });
     const ready = await api.call('GET', '/health/ready');
-    for (const [name, r] of [['create', create], ['activate', activate], ['ready', ready]] as const) {
+    for (const [name, r] of [
+      ['create', create],
+      ['activate', activate],
+      ['ready', ready],
+    ] as const) {
       assert.equal(r.status, 503, name);
       assert.ok(r.ms < 1500, `${name} answered in ${r.ms} ms`);
     }
@@ -118,7 +135,9 @@ describe('resilience: Redis outages', () => {
     const names = ((await api.call('GET', '/v1/users/redis-user/devices')).body.devices as Array<{ deviceName: string }>).map((d) => d.deviceName);
     assert.ok(names.includes('Before the outage'), 'the registration from before the outage is kept');
     assert.ok(!names.includes('During the outage'), 'nothing issued during the outage ran later');
-    const activated = await api.call('POST', `/v1/users/redis-user/devices/${String(pending.body.authId)}/activate`, { otp: codeFor(pending.body.secret as string) });
+    const activated = await api.call('POST', `/v1/users/redis-user/devices/${String(pending.body.authId)}/activate`, {
+      otp: codeFor(pending.body.secret as string),
+    });
     assert.equal(activated.status, 200);
   });
 
@@ -152,7 +171,11 @@ describe('resilience: Postgres outages', () => {
     postgres = new ManagedPostgres(await freePort());
     await postgres.start();
     service = new ServiceProcess(await freePort(), {
-      DATABASE_URL: postgres.url, REDIS_URL: REDIS_URL, ENCRYPTION_KEY: randomBytes(32).toString('base64'), REDIS_KEY_PREFIX: prefix, RATE_LIMIT_PER_CLIENT_PER_SECOND: '0',
+      DATABASE_URL: postgres.url,
+      REDIS_URL: REDIS_URL,
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      REDIS_KEY_PREFIX: prefix,
+      RATE_LIMIT_PER_CLIENT_PER_SECOND: '0',
     });
     await service.start();
     api = new Api(service);
@@ -173,7 +196,9 @@ describe('resilience: Postgres outages', () => {
     const pending = await api.create('pg-user', 'Interrupted');
     await postgres.stop();
 
-    const activate = await api.call('POST', `/v1/users/pg-user/devices/${String(pending.body.authId)}/activate`, { otp: codeFor(pending.body.secret as string) });
+    const activate = await api.call('POST', `/v1/users/pg-user/devices/${String(pending.body.authId)}/activate`, {
+      otp: codeFor(pending.body.secret as string),
+    });
     assert.equal(activate.status, 503);
     assert.ok(activate.ms < 2000, `answered in ${activate.ms} ms`);
     const verify = await api.call('POST', `/v1/users/pg-user/devices/${deviceId}/verify`, { otp: codeFor(secret) });
@@ -184,7 +209,9 @@ describe('resilience: Postgres outages', () => {
     const recovered = await api.until(200, () => api.call('GET', '/v1/users/pg-user/devices'), 2000);
     assert.ok(recovered <= 2000, `recovered in ${recovered} ms`);
     assert.equal(service.pid, pid, 'same process');
-    const activated = await api.call('POST', `/v1/users/pg-user/devices/${String(pending.body.authId)}/activate`, { otp: codeFor(pending.body.secret as string) });
+    const activated = await api.call('POST', `/v1/users/pg-user/devices/${String(pending.body.authId)}/activate`, {
+      otp: codeFor(pending.body.secret as string),
+    });
     assert.equal(activated.status, 200, JSON.stringify(activated.body));
     assert.equal((await api.call('POST', `/v1/users/pg-user/devices/${deviceId}/verify`, { otp: codeFor(secret) })).status, 200);
   });
@@ -230,7 +257,12 @@ describe('graceful shutdown', () => {
 
   it('on SIGTERM turns readiness 503, finishes in-flight requests, closes the pools and exits 0', async () => {
     const service = new ServiceProcess(await freePort(), {
-      DATABASE_URL: env.databaseUrl, REDIS_URL: REDIS_URL, ENCRYPTION_KEY: env.encryptionKey, REDIS_KEY_PREFIX: env.redisKeyPrefix, SHUTDOWN_DRAIN_SECONDS: '1', LOG_LEVEL: 'info',
+      DATABASE_URL: env.databaseUrl,
+      REDIS_URL: REDIS_URL,
+      ENCRYPTION_KEY: env.encryptionKey,
+      REDIS_KEY_PREFIX: env.redisKeyPrefix,
+      SHUTDOWN_DRAIN_SECONDS: '1',
+      LOG_LEVEL: 'info',
     });
     await service.start();
     const api = new Api(service);
@@ -249,7 +281,10 @@ describe('graceful shutdown', () => {
     assert.equal(ready.status, 503, 'readiness fails while draining');
     assert.equal(live.status, 200);
     assert.equal(stillServing.status, 200, 'requests are still served while draining');
-    assert.ok(results.every((r) => r.status === 400 || r.status === 429), results.map((r) => r.status).join(','));
+    assert.ok(
+      results.every((r) => r.status === 400 || r.status === 429),
+      results.map((r) => r.status).join(','),
+    );
     assert.match(service.output, /"msg":"stopped"/);
   });
 });

@@ -8,7 +8,8 @@ import { rawBody, rawHttp, rawStatus } from '../support/raw-http.js';
 type App = TestApp & { teardown(): Promise<void> };
 const P256_ORDER = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
 
-const nested = (kind: 'array' | 'object', depth: number) => (kind === 'array' ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth));
+const nested = (kind: 'array' | 'object', depth: number) =>
+  kind === 'array' ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
 
 /** The same token with its ECDSA S replaced by n - S: the other of the two valid encodings. */
 function flipS(token: string): { flipped: string; originalWasLow: boolean } {
@@ -25,7 +26,10 @@ describe('request hardening (issue 10)', () => {
   let token: string;
   let port: number;
   before(async () => {
-    app = await startTestApp({ RATE_LIMIT_PER_CLIENT_PER_SECOND: '0', REQUEST_TIMEOUT_MS: '1500', KEEP_ALIVE_TIMEOUT_MS: '1000', MAX_CONNECTIONS: '40', LOG_LEVEL: 'warn' }, { logs });
+    app = await startTestApp(
+      { RATE_LIMIT_PER_CLIENT_PER_SECOND: '0', REQUEST_TIMEOUT_MS: '1500', KEEP_ALIVE_TIMEOUT_MS: '1000', MAX_CONNECTIONS: '40', LOG_LEVEL: 'warn' },
+      { logs },
+    );
     ({ token } = await app.clientWithToken());
     port = Number(new URL(app.url).port);
   });
@@ -45,8 +49,15 @@ describe('request hardening (issue 10)', () => {
   });
 
   it('refuses a JSON body that is not valid UTF-8 (400), accepts an empty chunked body without a type, and names an empty JSON body', async () => {
-    for (const bytes of [Buffer.from('{"deviceType":"TOTP","deviceName":"caf\xe9"}', 'latin1'), Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d])]) {
-      const r = await app.fetch('/v1/users/ada/devices', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: bytes });
+    for (const bytes of [
+      Buffer.from('{"deviceType":"TOTP","deviceName":"caf\xe9"}', 'latin1'),
+      Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d]),
+    ]) {
+      const r = await app.fetch('/v1/users/ada/devices', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: bytes,
+      });
       assert.equal(r.status, 400);
       assert.equal(((await r.json()) as { code: string }).code, 'VALIDATION_FAILED');
     }
@@ -91,7 +102,19 @@ describe('request hardening (issue 10)', () => {
   });
 
   it('refuses device names with line or paragraph separators and blank-rendering characters', async () => {
-    for (const name of ['a\u2028b', 'a\u2029b', '\u3164', 'x\u3164', '\u2800', '\u115f\u1160', 'a\u00a0b', 'a\u200bb', 'a\u202eb', 'a\u{e0041}b', '\ufe0f']) {
+    for (const name of [
+      'a\u2028b',
+      'a\u2029b',
+      '\u3164',
+      'x\u3164',
+      '\u2800',
+      '\u115f\u1160',
+      'a\u00a0b',
+      'a\u200bb',
+      'a\u202eb',
+      'a\u{e0041}b',
+      '\ufe0f',
+    ]) {
       const r = await app.call('POST', '/v1/users/ada/devices', token, { deviceType: 'TOTP', deviceName: name });
       assert.equal(r.status, 400, JSON.stringify(name));
       assert.equal(r.body.code, 'VALIDATION_FAILED');
@@ -102,7 +125,7 @@ describe('request hardening (issue 10)', () => {
     }
   });
 
-  it('refuses a name that looks like one of the user\'s active devices (UTS #39 skeleton), at create and at activation', async () => {
+  it("refuses a name that looks like one of the user's active devices (UTS #39 skeleton), at create and at activation", async () => {
     const userId = 'lookalike-user';
     const first = await app.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: 'PayPal Phone' });
     const second = await app.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: 'Pay\u0420aI phone' });
@@ -134,7 +157,14 @@ describe('request hardening (issue 10)', () => {
   it('logs no error and no outage when callers drop their connection mid-upload', async () => {
     const before = logs.lines.length;
     for (let i = 0; i < 5; i++) {
-      const exchange = await rawHttp(port, [`POST /v1/users/ada/devices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"dev`], 100, true);
+      const exchange = await rawHttp(
+        port,
+        [
+          `POST /v1/users/ada/devices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"dev`,
+        ],
+        100,
+        true,
+      );
       exchange.socket.resetAndDestroy();
     }
     await new Promise((r) => setTimeout(r, 300));
@@ -161,7 +191,13 @@ describe('request hardening (issue 10)', () => {
     assert.equal(rawBody(big.response).code, 'HEADERS_TOO_LARGE');
     assert.equal(rawBody(big.response).status, 'FAILED');
     const body = '{"deviceType":"TOTP","deviceName":"x"}';
-    const mismatch = await rawHttp(port, [`POST /v1/users/ada/devices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n${body}`], 3000);
+    const mismatch = await rawHttp(
+      port,
+      [
+        `POST /v1/users/ada/devices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n${body}`,
+      ],
+      3000,
+    );
     const statuses = [...mismatch.response.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
     assert.ok(statuses.includes(400), mismatch.response.slice(0, 300));
     for (const part of mismatch.response.split(/(?=HTTP\/1\.1 )/)) {

@@ -86,7 +86,10 @@ describe('limits under concurrency, on two replicas (issue 10)', () => {
     const bystander = await b.call('GET', `/v1/users/${newUser()}/devices`, token);
     const results = await Promise.all(flood);
     const statuses = results.map((r) => r.status);
-    assert.ok(statuses.every((s) => s === 400 || s === 429), [...new Set(statuses)].join(','));
+    assert.ok(
+      statuses.every((s) => s === 400 || s === 429),
+      [...new Set(statuses)].join(','),
+    );
     assert.equal(await count(userId, 'VERIFICATION_FAILED'), 10);
     assert.equal(bystander.status, 200);
     assert.equal((await a.call('POST', `/v1/users/${otherUser}/devices/${other.deviceId}/verify`, token, { otp: a.code(other.secret) })).status, 200);
@@ -130,7 +133,8 @@ describe('limits under concurrency, on two replicas (issue 10)', () => {
       const activated = await activation;
       const remaining = await a.call('GET', `/v1/users/${userId}/devices/${authId}`, token);
       assert.ok([204, 404, 409].includes(deletion.status), `round ${round}: delete ${deletion.status}`);
-      if (deletion.status !== 409) assert.equal(remaining.status, 404, `round ${round}: delete ${deletion.status}, activation ${activated.status}, device still there`);
+      if (deletion.status !== 409)
+        assert.equal(remaining.status, 404, `round ${round}: delete ${deletion.status}, activation ${activated.status}, device still there`);
     }
   });
 
@@ -145,7 +149,15 @@ describe('limits under concurrency, on two replicas (issue 10)', () => {
     await blocker.query('BEGIN');
     await blocker.query('SELECT * FROM user_device_counts WHERE client_id = $1 AND user_id = $2 FOR UPDATE', [clientId, userId]);
     const activation = slow.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp: a.code(created.body.secret as string) });
-    await sleep(300);
+    // Until its statement waits for the row.
+    while (
+      Number(
+        (await db.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))
+          .rows[0].n,
+      ) === 0
+    ) {
+      await sleep(20);
+    }
     // Meanwhile its lock lapsed and a delete removed the registration.
     assert.equal(await a.app.get(PendingStore).remove(clientId, userId, authId, { evenIfClaimed: true }), 'REMOVED');
     await blocker.query('COMMIT');
@@ -154,7 +166,13 @@ describe('limits under concurrency, on two replicas (issue 10)', () => {
     assert.equal(r.status, 404, JSON.stringify(r.body));
     assert.equal(r.body.code, 'REGISTRATION_NOT_FOUND');
     assert.equal((await a.call('GET', `/v1/users/${userId}/devices/${authId}`, token)).status, 404, 'no device left behind');
-    assert.equal(Number((await db.query<{ active: number }>('SELECT active FROM user_device_counts WHERE client_id = $1 AND user_id = $2', [clientId, userId])).rows[0].active), 0);
+    assert.equal(
+      Number(
+        (await db.query<{ active: number }>('SELECT active FROM user_device_counts WHERE client_id = $1 AND user_id = $2', [clientId, userId]))
+          .rows[0].active,
+      ),
+      0,
+    );
   });
 
   it('fails only its own activation when a batch meets a row the database refuses, and logs no row data', async () => {
@@ -174,11 +192,16 @@ describe('limits under concurrency, on two replicas (issue 10)', () => {
       );
       const [badResult, ...results] = await Promise.all([
         b.call('POST', `/v1/users/${badUser}/devices/${bad.body.authId as string}/activate`, token, { otp: a.code(bad.body.secret as string) }),
-        ...regs.map((r, i) => replica(i + 1).call('POST', `/v1/users/${r.userId}/devices/${r.authId}/activate`, other.token, { otp: a.code(r.secret) })),
+        ...regs.map((r, i) =>
+          replica(i + 1).call('POST', `/v1/users/${r.userId}/devices/${r.authId}/activate`, other.token, { otp: a.code(r.secret) }),
+        ),
       ]);
       assert.equal(badResult.status, 400, JSON.stringify(badResult.body));
       assert.equal(badResult.body.code, 'VALIDATION_FAILED');
-      assert.deepEqual(results.map((r) => r.status), results.map(() => 200));
+      assert.deepEqual(
+        results.map((r) => r.status),
+        results.map(() => 200),
+      );
     }
     assert.ok(!logs.text.includes('Failing row'), 'a database error with row data was logged');
     assert.ok(!/"detail":/.test(logs.text), 'a database error detail was logged');

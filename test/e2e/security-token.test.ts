@@ -53,8 +53,15 @@ describe('client authentication throttle (issue 10)', () => {
       ...Array.from({ length: 10 }, (_, i) => tokenRequest(i % 2 === 0 ? a : b, client.clientId, `wrong-${i}`, '203.0.113.20')),
     ];
     const statuses = await Promise.all(requests.map((r) => r.then((x) => x.status)));
-    assert.deepEqual(statuses.slice(0, 50), statuses.slice(0, 50).map(() => 200), statuses.join(','));
-    assert.deepEqual(statuses.slice(50), statuses.slice(50).map(() => 401));
+    assert.deepEqual(
+      statuses.slice(0, 50),
+      statuses.slice(0, 50).map(() => 200),
+      statuses.join(','),
+    );
+    assert.deepEqual(
+      statuses.slice(50),
+      statuses.slice(50).map(() => 401),
+    );
     // Now at the limit: the right secret is refused like any other (nothing is revealed), elsewhere it works.
     assert.equal((await tokenRequest(a, client.clientId, client.clientSecret, '203.0.113.20')).status, 429);
     assert.equal((await tokenRequest(b, client.clientId, client.clientSecret, '203.0.113.21')).status, 200);
@@ -64,7 +71,9 @@ describe('client authentication throttle (issue 10)', () => {
     const before = await redisKeys(`${a.env.redisKeyPrefix}*`);
     for (let burst = 0; burst < 6; burst++) {
       await Promise.all(
-        Array.from({ length: 50 }, (_, i) => tokenRequest(a, i % 2 === 0 ? randomUUID() : `nobody-${burst}-${i}-${randomUUID()}`, 'x'.repeat(43), '198.51.100.7')),
+        Array.from({ length: 50 }, (_, i) =>
+          tokenRequest(a, i % 2 === 0 ? randomUUID() : `nobody-${burst}-${i}-${randomUUID()}`, 'x'.repeat(43), '198.51.100.7'),
+        ),
       );
     }
     const added = (await redisKeys(`${a.env.redisKeyPrefix}*`)) - before;
@@ -75,7 +84,10 @@ describe('client authentication throttle (issue 10)', () => {
     const victim = await a.createClient();
     // The load balancer appends the address it saw (the attacker's) to whatever the caller sent.
     // Replica a trusts one hop, replica b the proxy's address; both find the attacker.
-    for (const [app, attacker] of [[a, '10.0.0.66'], [b, '10.0.0.67']] as const) {
+    for (const [app, attacker] of [
+      [a, '10.0.0.66'],
+      [b, '10.0.0.67'],
+    ] as const) {
       const statuses: number[] = [];
       for (let i = 0; i < 40; i++) statuses.push((await tokenRequest(app, victim.clientId, 'guess', `10.9.${i}.1, 10.0.0.77, ${attacker}`)).status);
       assert.equal(statuses.filter((s) => s === 401).length, 10, statuses.join(','));

@@ -23,7 +23,10 @@ describe('start-up', () => {
       const migrations = await db.query('SELECT name FROM migrations ORDER BY id');
       const keys = await db.query('SELECT kid FROM signing_keys');
       await db.end();
-      assert.deepEqual(migrations.rows.map((r: { name: string }) => r.name), MIGRATIONS.map((m) => m.name));
+      assert.deepEqual(
+        migrations.rows.map((r: { name: string }) => r.name),
+        MIGRATIONS.map((m) => m.name),
+      );
       assert.equal(keys.rowCount, 1);
       const credentials = await apps[0].createClient();
       const token = await apps[1].token(credentials);
@@ -39,7 +42,13 @@ describe('logs', () => {
   let service: ServiceProcess;
   before(async () => {
     env = await createEnvironment();
-    service = new ServiceProcess(await freePort(), { DATABASE_URL: env.databaseUrl, REDIS_URL, ENCRYPTION_KEY: env.encryptionKey, REDIS_KEY_PREFIX: env.redisKeyPrefix, LOG_LEVEL: 'debug' });
+    service = new ServiceProcess(await freePort(), {
+      DATABASE_URL: env.databaseUrl,
+      REDIS_URL,
+      ENCRYPTION_KEY: env.encryptionKey,
+      REDIS_KEY_PREFIX: env.redisKeyPrefix,
+      LOG_LEVEL: 'debug',
+    });
     await service.start();
   });
   after(async () => {
@@ -52,13 +61,29 @@ describe('logs', () => {
     const clientSecret = randomBytes(32).toString('base64url');
     const db = new pg.Client({ connectionString: env.databaseUrl });
     await db.connect();
-    await db.query('INSERT INTO oauth_clients (id, name, secret_hash, scopes) VALUES ($1, $2, $3, $4)', [clientId, 'logs', hashClientSecret(clientSecret), ['devices:write', 'devices:read', 'otp:verify']]);
+    await db.query('INSERT INTO oauth_clients (id, name, secret_hash, scopes) VALUES ($1, $2, $3, $4)', [
+      clientId,
+      'logs',
+      hashClientSecret(clientSecret),
+      ['devices:write', 'devices:read', 'otp:verify'],
+    ]);
     await db.end();
     const post = (path: string, body: unknown, token?: string) =>
-      fetch(`${service.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) }, body: JSON.stringify(body) });
-    const token = ((await (await post('/oauth/token', { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret })).json()) as { access_token: string }).access_token;
+      fetch(`${service.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+        body: JSON.stringify(body),
+      });
+    const token = (
+      (await (await post('/oauth/token', { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret })).json()) as {
+        access_token: string;
+      }
+    ).access_token;
     await post('/oauth/token', { grant_type: 'client_credentials', client_id: clientId, client_secret: 'wrong-secret-value' });
-    const created = (await (await post('/v1/users/ada/devices', { deviceType: 'TOTP', deviceName: 'Phone' }, token)).json()) as { authId: string; secret: string };
+    const created = (await (await post('/v1/users/ada/devices', { deviceType: 'TOTP', deviceName: 'Phone' }, token)).json()) as {
+      authId: string;
+      secret: string;
+    };
     const wrong = codeFor(created.secret, 300);
     await post(`/v1/users/ada/devices/${created.authId}/activate`, { otp: wrong }, token);
     const activation = codeFor(created.secret, -30);
@@ -76,7 +101,10 @@ describe('logs', () => {
       assert.equal(typeof entry.reqId, 'string');
       assert.equal(typeof entry.time, 'string');
     }
-    assert.ok(lines.some((l) => l.includes('OTP replay refused')), 'the replay is logged');
+    assert.ok(
+      lines.some((l) => l.includes('OTP replay refused')),
+      'the replay is logged',
+    );
     for (const secretText of [clientSecret, 'wrong-secret-value', token, token.split('.')[2], created.secret, wrong, activation, login]) {
       assert.ok(!service.output.includes(secretText), `a secret, token or OTP appears in the logs: ${secretText.slice(0, 6)}…`);
     }

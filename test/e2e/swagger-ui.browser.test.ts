@@ -35,7 +35,16 @@ describe('Swagger UI in a real browser', () => {
     app = await startTestApp({ PUBLIC_URL: 'http://localhost:3000' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   after(async () => {
@@ -59,7 +68,10 @@ describe('Swagger UI in a real browser', () => {
 
     const created = await execute(page, 'DevicesController_create', { userId: 'ada' }, { deviceType: 'TOTP', deviceName: 'Phone in the browser' });
     assert.equal((await created.locator('.response-col_status').textContent())?.trim(), '201');
-    const body = JSON.parse((await created.locator('.response-col_description pre').first().textContent()) ?? '{}') as { authId: string; secret: string };
+    const body = JSON.parse((await created.locator('.response-col_description pre').first().textContent()) ?? '{}') as {
+      authId: string;
+      secret: string;
+    };
     assert.match(body.authId, /^[0-9a-f-]{36}$/);
 
     const qr = await execute(page, 'DevicesController_qr', { userId: 'ada', authId: body.authId });

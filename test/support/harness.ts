@@ -92,7 +92,13 @@ export class TestApp {
   }
 
   /** JSON request with a bearer token. */
-  async call(method: string, path: string, token: string | undefined, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  async call(
+    method: string,
+    path: string,
+    token: string | undefined,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
     const response = await this.fetch(path, {
       method,
       headers: {
@@ -151,7 +157,10 @@ export async function startApp(env: TestEnvironment, overrides: Record<string, s
 }
 
 /** One environment and one app for a test file, torn down after it. */
-export async function startTestApp(overrides: Record<string, string> = {}, options: StartOptions = {}): Promise<TestApp & { teardown(): Promise<void> }> {
+export async function startTestApp(
+  overrides: Record<string, string> = {},
+  options: StartOptions = {},
+): Promise<TestApp & { teardown(): Promise<void> }> {
   const env = await createEnvironment();
   const app = await startApp(env, overrides, options);
   return Object.assign(app, {
@@ -176,4 +185,3 @@ export async function connectedRedis(url = REDIS_URL): Promise<RedisConnection> 
   }
   return redis;
 }
-

@@ -48,7 +48,11 @@ export class ManagedRedis {
 
   async start(): Promise<void> {
     // appendfsync always: what was acknowledged survives the restart, so a test can tell a ghost write.
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir], { stdio: 'ignore' });
+    this.child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir],
+      { stdio: 'ignore' },
+    );
     await waitForPort(this.port);
   }
 
@@ -90,7 +94,11 @@ export class ManagedPostgres {
       this.ids = { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) };
       chownSync(this.dir, this.ids.uid, this.ids.gid);
     }
-    const init = spawnSync(join(postgresBin(), 'initdb'), ['-D', join(this.dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync'], { ...this.ids, stdio: 'pipe', cwd: this.dir });
+    const init = spawnSync(join(postgresBin(), 'initdb'), ['-D', join(this.dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync'], {
+      ...this.ids,
+      stdio: 'pipe',
+      cwd: this.dir,
+    });
     if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr.toString()}`);
   }
 
@@ -103,7 +111,11 @@ export class ManagedPostgres {
   }
 
   async start(): Promise<void> {
-    this.child = spawn(join(postgresBin(), 'postgres'), ['-D', join(this.dir, 'data'), '-p', String(this.port), '-k', this.dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'], { ...this.ids, stdio: 'ignore', cwd: this.dir });
+    this.child = spawn(
+      join(postgresBin(), 'postgres'),
+      ['-D', join(this.dir, 'data'), '-p', String(this.port), '-k', this.dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'],
+      { ...this.ids, stdio: 'ignore', cwd: this.dir },
+    );
     await waitForPort(this.port);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -119,7 +131,10 @@ export class ManagedPostgres {
 
   private signalAll(signal: NodeJS.Signals): void {
     if (this.child?.pid === undefined) return;
-    const children = spawnSync('pgrep', ['-P', String(this.child.pid)]).stdout.toString().split('\n').filter((l) => l.trim() !== '');
+    const children = spawnSync('pgrep', ['-P', String(this.child.pid)])
+      .stdout.toString()
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     for (const pid of [this.child.pid, ...children.map(Number)]) {
       try {
         process.kill(pid, signal);

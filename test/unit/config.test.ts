@@ -42,7 +42,10 @@ describe('configuration', () => {
     const a = randomBytes(32).toString('base64');
     const b = randomBytes(32).toString('base64');
     const c = loadConfig({ ...base, ENCRYPTION_KEY: `new:${a}, old:${b}` });
-    assert.deepEqual(c.encryptionKeys.map((k) => k.id), ['new', 'old']);
+    assert.deepEqual(
+      c.encryptionKeys.map((k) => k.id),
+      ['new', 'old'],
+    );
     assert.throws(() => loadConfig({ ...base, ENCRYPTION_KEY: `x:${a},x:${b}` }), /twice/);
   });
 });

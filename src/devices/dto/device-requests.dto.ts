@@ -30,7 +30,10 @@ export class CreateDeviceDto {
   @IsString()
   deviceType: string;
 
-  @DeviceName('My phone', 'NFC-normalised and trimmed; 1-64 code points; unique among the user\'s active devices, ignoring case and look-alike characters (UTS #39)')
+  @DeviceName(
+    'My phone',
+    "NFC-normalised and trimmed; 1-64 code points; unique among the user's active devices, ignoring case and look-alike characters (UTS #39)",
+  )
   deviceName: string;
 
   @ApiPropertyOptional({ example: 'ada@example.com', maxLength: 128, description: 'Label in the authenticator app; defaults to userId' })
@@ -48,7 +51,7 @@ export class RenameDeviceDto {
 }
 
 export class OtpDto {
-  @ApiProperty({ example: '523471', description: 'Digits only, as many as the device\'s policy (6 by default)' })
+  @ApiProperty({ example: '523471', description: "Digits only, as many as the device's policy (6 by default)" })
   @IsDefined()
   @IsString()
   @Matches(/^\d{6,8}$/, { message: 'otp must be 6 to 8 digits' })

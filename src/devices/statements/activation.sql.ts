@@ -13,14 +13,24 @@ import type { ActivationInput } from '../device-batches.js';
  */
 export function activationStatement(inputs: ActivationInput[]): { text: string; values: unknown[] } {
   const p = new SqlParams();
-  const column = <T>(f: (d: Device) => T, type: string) => p.add(inputs.map((i) => f(i.device)), type);
+  const column = <T>(f: (d: Device) => T, type: string) =>
+    p.add(
+      inputs.map((i) => f(i.device)),
+      type,
+    );
   const text = `WITH input AS (
          SELECT * FROM unnest(${column((d) => d.id, 'uuid[]')}, ${column((d) => d.clientId, 'uuid[]')}, ${column((d) => d.userId, 'text[]')},
                               ${column((d) => d.deviceType, 'text[]')}, ${column((d) => d.deviceName, 'text[]')}, ${column((d) => deviceNameKey(d.deviceName), 'text[]')},
                               ${column((d) => d.sealedSecret, 'text[]')}, ${column((d) => d.keyId, 'text[]')}, ${column((d) => d.algorithm, 'text[]')},
                               ${column((d) => d.digits, 'int[]')}, ${column((d) => d.period, 'int[]')}, ${column((d) => d.lastUsedStep, 'bigint[]')},
                               ${column((d) => d.createdAt, 'timestamptz[]')}, ${column((d) => d.activatedAt, 'timestamptz[]')},
-                              ${p.add(inputs.map((i) => i.maxPerUser), 'int[]')}, ${p.add(inputs.map((i) => i.requestId), 'text[]')})
+                              ${p.add(
+                                inputs.map((i) => i.maxPerUser),
+                                'int[]',
+                              )}, ${p.add(
+                                inputs.map((i) => i.requestId),
+                                'text[]',
+                              )})
            AS i(id, client_id, user_id, device_type, device_name, name_key, sealed_secret, key_id, algorithm, digits, period, last_used_step,
                 created_at, activated_at, max_per_user, request_id)
        ), slot AS (
