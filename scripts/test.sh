@@ -12,7 +12,7 @@ npx tsc -p tsconfig.json || { echo "build failed"; echo "0 passed, 1 failed"; ex
 mapfile -t files < <(find dist/test -name '*.test.js' | sort)
 if [ "$#" -gt 0 ]; then mapfile -t files < <(printf '%s\n' "${files[@]}" | grep -E "$1"); fi
 tap=dist/test-results.tap
-node --enable-source-maps --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=120000 \
+node --enable-source-maps --test --test-concurrency="${TEST_CONCURRENCY:-3}" --test-timeout=120000 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$tap" "${files[@]}"
 rc=$?

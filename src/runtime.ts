@@ -8,7 +8,7 @@ import { RedisCounterStore } from './counters/redis-counter.store.js';
 import { BatchedStatements } from './database/batched-statements.js';
 import { Database } from './database/database.js';
 import { runMigrations } from './database/migrations.js';
-import { type EmbeddedState, loadOrCreateState, reachableRunningDatabase, startEmbeddedPostgres } from './embedded/embedded-database.js';
+import { type EmbeddedState, loadOrCreateState, startEmbeddedPostgres } from './embedded/embedded-database.js';
 import { MemoryPendingStore } from './pending/memory-pending.store.js';
 import { RedisPendingStore } from './pending/redis-pending.store.js';
 import { RedisConnection } from './redis/redis-connection.js';
@@ -86,20 +86,4 @@ export async function prepareRuntime(
 export async function migrate(url: string, logger: Logger): Promise<void> {
   const applied = await runMigrations(url);
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
-}
-
-/**
- * The database the operator CLI works on: DATABASE_URL, or in the embedded mode the running
- * service's embedded Postgres (or one started for the command, when the service is not running).
- */
-export async function resolveDatabaseForCli(config: AppConfig): Promise<{ url: string; migrationUrl: string; release(): Promise<void> }> {
-  if (config.databaseUrl !== undefined)
-    return { url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl ?? config.databaseUrl, release: () => Promise.resolve() };
-  const state = loadOrCreateState(config);
-  const running = await reachableRunningDatabase(state);
-  if (running !== undefined) return { url: running, migrationUrl: running, release: () => Promise.resolve() };
-  const logger = createLogger('warn');
-  const embedded = await startEmbeddedPostgres(config, state, logger);
-  await migrate(embedded.url, logger);
-  return { url: embedded.url, migrationUrl: embedded.url, release: () => embedded.stop() };
 }

@@ -1,18 +1,21 @@
 import 'reflect-metadata';
-import { Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { ClientsRepository } from '../auth/clients.repository.js';
 import { ClientsService } from '../auth/clients.service.js';
-import { Clock, SystemClock } from '../common/clock.js';
+import { SystemClock } from '../common/clock.js';
+import { DependencyUnavailableError } from '../common/domain-error.js';
 import { createLogger } from '../common/logger.js';
-import { ConfigError, loadConfig } from '../config/config.js';
+import { type AppConfig, ConfigError, loadConfig } from '../config/config.js';
 import { Database } from '../database/database.js';
-import { resolveDatabaseForCli } from '../runtime.js';
+import { cliDatabase } from './cli-database.js';
 
-/** The operator CLI runs against the same database the service uses (configuration or embedded). */
+/**
+ * The operator CLI runs against the same database the service uses (configuration or embedded).
+ * It builds the one service it needs by hand: no Nest container, no Redis, no TypeORM (a command
+ * starts in a fraction of a second).
+ */
 export async function withClientsService<T>(action: (clients: ClientsService) => Promise<T>): Promise<T> {
   const config = loadConfigOrExit();
-  const database = await resolveDatabaseForCli(config);
+  const database = await cliDatabase(config);
   const db = new Database({
     url: database.url,
     poolSize: 2,
@@ -20,19 +23,15 @@ export async function withClientsService<T>(action: (clients: ClientsService) =>
     preparedStatements: config.databasePreparedStatements,
     logger: createLogger('warn'),
   });
-  @Module({ providers: [ClientsRepository, ClientsService, { provide: Database, useValue: db }, { provide: Clock, useValue: new SystemClock() }] })
-  class CliModule {}
-  const context = await NestFactory.createApplicationContext(CliModule, { logger: false });
   try {
-    return await action(context.get(ClientsService));
+    return await action(new ClientsService(new ClientsRepository(db), new SystemClock()));
   } finally {
-    await context.close();
     await db.close();
     await database.release();
   }
 }
 
-export function loadConfigOrExit() {
+export function loadConfigOrExit(): AppConfig {
   try {
     return loadConfig();
   } catch (error) {
@@ -42,4 +41,12 @@ export function loadConfigOrExit() {
     }
     throw error;
   }
+}
+
+/** What a command died of, with the cause a dependency outage wraps (the database's own message). */
+export function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error instanceof DependencyUnavailableError && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  const code = (error as { code?: unknown }).code;
+  return `${error.name}: ${error.message}${cause}${typeof code === 'string' ? ` (${code})` : ''}`;
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ClientInputError } from '../auth/clients.service.js';
 import { UUID_V4 } from '../config/config.js';
-import { withClientsService } from './cli-context.js';
+import { describeFailure, withClientsService } from './cli-context.js';
 
 const USAGE = `Usage:
   npm run client:create -- --name "Acme web" --scopes "devices:write devices:read otp:verify"
@@ -55,7 +55,7 @@ main().catch((error: unknown) => {
   if (error instanceof ClientInputError || (error instanceof TypeError && 'code' in error)) {
     process.stderr.write(`${error.message}\n\n${USAGE}\n`);
   } else {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(`${describeFailure(error)}\n`);
   }
   process.exit(1);
 });

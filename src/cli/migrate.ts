@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { createLogger } from '../common/logger.js';
-import { resolveDatabaseForCli, migrate } from '../runtime.js';
-import { loadConfigOrExit } from './cli-context.js';
+import { migrate } from '../runtime.js';
+import { describeFailure, loadConfigOrExit } from './cli-context.js';
+import { cliDatabase } from './cli-database.js';
 
 /** npm run migration:run — the same migrations the service runs at start-up, under the same lock. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const database = await resolveDatabaseForCli(config);
+  const database = await cliDatabase(config);
   try {
     await migrate(database.migrationUrl, createLogger('info'));
   } finally {
@@ -15,6 +16,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(`migration failed: ${describeFailure(error)}\n`);
   process.exit(1);
 });
