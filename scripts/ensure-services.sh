@@ -35,6 +35,19 @@ fi
 # their own disposable server.
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then apt_install postgresql; fi
 
+# Redis Cluster / Sentinel and PgBouncer topologies (test/support/topologies.ts): Debian's packages.
+topology_packages=()
+command -v redis-cli >/dev/null || topology_packages+=(redis-tools)
+command -v redis-sentinel >/dev/null || topology_packages+=(redis-sentinel)
+command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || topology_packages+=(pgbouncer)
+if [ "${#topology_packages[@]}" -gt 0 ]; then
+  echo "[services] installing ${topology_packages[*]} for the topology tests"
+  apt_install "${topology_packages[@]}"
+  # The packages enable system services (pgbouncer :6432, redis-sentinel :26379); the tests run
+  # their own on free ports.
+  if [ -d /run/systemd/system ]; then as_root systemctl disable --now pgbouncer redis-sentinel >/dev/null 2>&1 || true; fi
+fi
+
 if [ "${SKIP_BROWSER_TESTS:-}" != "1" ] && ! command -v chromium >/dev/null; then
   echo "[services] installing Chromium for the Swagger UI browser test"
   apt_install chromium || echo "[services] Chromium could not be installed; the browser test will fail" >&2

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { Runtime } from './app.module.js';
 import { type Clock, SystemClock } from './common/clock.js';
 import { createLogger } from './common/logger.js';
-import { type AppConfig, parseEncryptionKeys } from './config/config.js';
+import { DependencyUnavailableError } from './common/domain-error.js';
+import { type AppConfig, ConfigError, parseEncryptionKeys, type RedisConfig } from './config/config.js';
 import { MemoryCounterStore } from './counters/memory-counter.store.js';
 import { RedisCounterStore } from './counters/redis-counter.store.js';
 import { BatchedStatements } from './database/batched-statements.js';
@@ -44,17 +45,18 @@ export async function prepareRuntime(
   logger: Logger = createLogger(config.logLevel),
   clock: Clock = new SystemClock(),
 ): Promise<PreparedRuntime> {
-  if (config.databaseUrl !== undefined && config.redisUrl !== undefined) {
+  if (config.databaseUrl !== undefined && config.redis !== undefined) {
     await migrate(config.migrationDatabaseUrl ?? config.databaseUrl, logger);
-    const redis = new RedisConnection({ url: config.redisUrl, timeoutMs: config.dependencyTimeoutMs, logger });
-    redis.connect();
+    const redis = await connectRedis(config.redis, config.dependencyTimeoutMs, logger);
     return {
       config,
       logger,
       clock,
       ...database(config, config.databaseUrl, config.databaseReadUrl, logger),
       redis,
-      store: new RedisPendingStore(redis, config.redisKeyPrefix, true, () => clock.nowMs()),
+      // Registrations stored before keys were hash-tagged are found and moved (one node only: that
+      // layout never worked on a cluster).
+      store: new RedisPendingStore(redis, config.redisKeyPrefix, config.redis.mode !== 'cluster', () => clock.nowMs()),
       counters: new RedisCounterStore(redis, config.redisKeyPrefix),
       box: new SecretBox(config.encryptionKeys),
       release: () => Promise.resolve(),
@@ -81,6 +83,31 @@ export async function prepareRuntime(
     release: () => embedded.stop(),
     embedded: { state, databaseDir: `${config.dataDir}/postgres` },
   };
+}
+
+/**
+ * Connects to Redis without waiting for it (the service starts, not ready, while Redis is down),
+ * but refuses to start when the server that answers is not the configured topology.
+ */
+async function connectRedis(config: RedisConfig, timeoutMs: number, logger: Logger): Promise<RedisConnection> {
+  const redis = new RedisConnection({ config, timeoutMs, logger });
+  redis.connect();
+  // Given a moment to answer; if it does not, the check runs again whenever it connects.
+  const until = performance.now() + 2 * timeoutMs;
+  let verified = false;
+  while (!verified && redis.problem === undefined && performance.now() < until) {
+    try {
+      verified = (await redis.run(() => redis.verifyMode())) === undefined;
+    } catch (error) {
+      if (!(error instanceof DependencyUnavailableError)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  if (redis.problem !== undefined) {
+    await redis.close();
+    throw new ConfigError([redis.problem]);
+  }
+  return redis;
 }
 
 export async function migrate(url: string, logger: Logger): Promise<void> {

@@ -1,6 +1,8 @@
 import { type Env, EnvReader } from './env-reader.js';
+import { type RedisConfig, readRedisConfig } from './redis-config.js';
 
 export { CONFIG_VARIABLES } from './config-variables.js';
+export type { RedisConfig } from './redis-config.js';
 
 /**
  * The one place that reads process.env. Every variable is parsed and validated once at boot;
@@ -20,7 +22,8 @@ export interface AppConfig {
   databaseReadUrl: string | undefined;
   migrationDatabaseUrl: string | undefined;
   databasePreparedStatements: boolean;
-  redisUrl: string | undefined;
+  /** Undefined in the embedded mode (in-process stores). */
+  redis: RedisConfig | undefined;
   redisKeyPrefix: string;
   dataDir: string;
   dbPoolSize: number;
@@ -68,9 +71,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const nodeEnv = r.oneOf('NODE_ENV', 'development', ['development', 'production', 'test'] as const);
   const port = r.int('PORT', 3000, 0, 65535);
   const databaseUrl = r.url('DATABASE_URL', ['postgres:', 'postgresql:']);
-  const redisUrl = r.url('REDIS_URL', ['redis:', 'rediss:']);
-  const embedded = databaseUrl === undefined && redisUrl === undefined;
-  if ((databaseUrl === undefined) !== (redisUrl === undefined)) {
+  const redis = readRedisConfig(r);
+  const embedded = databaseUrl === undefined && redis === undefined;
+  if ((databaseUrl === undefined) !== (redis === undefined)) {
     r.problems.push('DATABASE_URL and REDIS_URL must be set together (or both left unset for the embedded mode)');
   }
   if (embedded && nodeEnv === 'production') {
@@ -98,7 +101,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     databaseReadUrl: r.url('DATABASE_READ_URL', ['postgres:', 'postgresql:']),
     migrationDatabaseUrl: r.url('MIGRATION_DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePreparedStatements: r.bool('DATABASE_PREPARED_STATEMENTS', true),
-    redisUrl,
+    redis,
     redisKeyPrefix: r.string('REDIS_KEY_PREFIX', 'totp:'),
     dataDir: r.string('DATA_DIR', '.data'),
     dbPoolSize: r.int('DB_POOL_SIZE', 10, 1, 200),

@@ -33,22 +33,22 @@ export class RedisCounterStore extends CounterStore {
   private key = (counter: string) => `${this.prefix}cnt:{${counter}}`;
 
   override hit(counter: string, windowMs: number): Promise<WindowCount> {
-    return this.redis.run(async (client) => {
-      const [count, ttl] = await this.redis.eval<[number, number]>(client, HIT, [this.key(counter)], [windowMs]);
+    return this.redis.run(async (redis) => {
+      const [count, ttl] = await redis.eval<[number, number]>(HIT, [this.key(counter)], [windowMs]);
       return { count, resetInMs: ttl };
     });
   }
 
   override reserve(counter: string, limit: number, windowMs: number): Promise<Reservation> {
-    return this.redis.run(async (client) => {
-      const [granted, count, ttl] = await this.redis.eval<[number, number, number]>(client, RESERVE, [this.key(counter)], [limit, windowMs]);
+    return this.redis.run(async (redis) => {
+      const [granted, count, ttl] = await redis.eval<[number, number, number]>(RESERVE, [this.key(counter)], [limit, windowMs]);
       return { granted: granted === 1, count, resetInMs: Math.max(0, ttl) };
     });
   }
 
   override peek(counter: string): Promise<WindowCount> {
-    return this.redis.run(async (client) => {
-      const [count, ttl] = await this.redis.eval<[number, number]>(client, PEEK, [this.key(counter)], []);
+    return this.redis.run(async (redis) => {
+      const [count, ttl] = await redis.eval<[number, number]>(PEEK, [this.key(counter)], []);
       return { count, resetInMs: Math.max(0, ttl) };
     });
   }

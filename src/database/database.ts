@@ -195,8 +195,10 @@ export class Database implements Queryable {
     packet.writeInt32BE(processID, 8);
     packet.writeInt32BE(secretKey, 12);
     const socket = host.startsWith('/') ? net.connect(`${host}/.s.PGSQL.${port}`) : net.connect(port, host);
+    // Written, then left for the server to close: PgBouncer drops a cancel whose sender has
+    // already half-closed the connection.
     socket.setTimeout(this.options.timeoutMs, () => socket.destroy());
     socket.on('error', () => undefined);
-    socket.on('connect', () => socket.end(packet));
+    socket.on('connect', () => socket.write(packet));
   }
 }

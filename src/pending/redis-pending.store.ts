@@ -1,5 +1,5 @@
-import type { RedisClientType } from 'redis';
-import type { RedisConnection } from '../redis/redis-connection.js';
+import type { RedisCommands, RedisConnection } from '../redis/redis-connection.js';
+import { legacyPendingKeys, type PendingKeys, pendingKeys } from './pending-keys.js';
 import { ADOPT, CLAIM, CREATE, FAIL, RELEASE, REMOVE, RENAME } from './pending-scripts.js';
 import {
   type ClaimOutcome,
@@ -13,12 +13,6 @@ import {
 function decode(data: string, name: unknown): PendingRegistration {
   const registration = JSON.parse(data) as PendingRegistration;
   return typeof name === 'string' ? { ...registration, deviceName: name } : registration;
-}
-
-interface Keys {
-  registration: string;
-  user: string;
-  client: string;
 }
 
 /**
@@ -37,20 +31,15 @@ export class RedisPendingStore extends PendingStore {
     super();
   }
 
-  private keys(clientId: string, authId: string, userId = ''): Keys {
-    const tag = `{${clientId}}`;
-    return { registration: `${this.prefix}reg:${tag}:${authId}`, user: `${this.prefix}ureg:${tag}:${userId}`, client: `${this.prefix}creg:${tag}` };
+  private keys(clientId: string, authId: string, userId = ''): PendingKeys {
+    return pendingKeys(this.prefix, clientId, authId, userId);
   }
 
-  private legacyKeys(clientId: string, authId: string, userId: string): Keys {
-    return {
-      registration: `${this.prefix}reg:${clientId}:${authId}`,
-      user: `${this.prefix}ureg:${clientId}:${userId}`,
-      client: `${this.prefix}creg:${clientId}`,
-    };
+  private legacyKeys(clientId: string, authId: string, userId: string): PendingKeys {
+    return legacyPendingKeys(this.prefix, clientId, authId, userId);
   }
 
-  private run<T>(action: (client: RedisClientType) => Promise<T>): Promise<T> {
+  private run<T>(action: (redis: RedisCommands) => Promise<T>): Promise<T> {
     return this.redis.run(action);
   }
 
@@ -59,28 +48,28 @@ export class RedisPendingStore extends PendingStore {
     clientId: string,
     authId: string,
     notFound: (result: T) => boolean,
-    action: (client: RedisClientType) => Promise<T>,
+    action: (redis: RedisCommands) => Promise<T>,
   ): Promise<T> {
-    return this.run(async (client) => {
-      const result = await action(client);
+    return this.run(async (redis) => {
+      const result = await action(redis);
       if (!this.adoptLegacyKeys || !notFound(result)) return result;
-      const legacy = await client.hGet(this.legacyKeys(clientId, authId, '').registration, 'data');
+      const legacyKey = this.legacyKeys(clientId, authId, '').registration;
+      const legacy = await redis.send<string | null>(legacyKey, ['HGET', legacyKey, 'data']);
       if (typeof legacy !== 'string') return result;
       const { userId } = JSON.parse(legacy) as PendingRegistration;
       const from = this.legacyKeys(clientId, authId, userId);
       const to = this.keys(clientId, authId, userId);
       // Moved now, or a moment ago by a concurrent request: either way it is under the new key.
-      await this.redis.eval<number>(client, ADOPT, [from.registration, from.user, from.client, to.registration, to.user, to.client], [authId]);
-      return action(client);
+      await redis.eval<number>(ADOPT, [from.registration, from.user, from.client, to.registration, to.user, to.client], [authId]);
+      return action(redis);
     });
   }
 
   override create(r: PendingRegistration, limits: { perUser: number; perClient: number }): Promise<CreateOutcome> {
     const k = this.keys(r.clientId, r.authId, r.userId);
     const now = this.now();
-    return this.run((client) =>
-      this.redis.eval<CreateOutcome>(
-        client,
+    return this.run((redis) =>
+      redis.eval<CreateOutcome>(
         CREATE,
         [k.registration, k.user, k.client],
         [now, r.expiresAt, Math.max(1, r.expiresAt - now), limits.perUser, limits.perClient, r.authId, JSON.stringify(r), r.deviceName],
@@ -88,9 +77,13 @@ export class RedisPendingStore extends PendingStore {
     );
   }
 
-  private async read(client: RedisClientType, key: string): Promise<PendingRegistration | undefined> {
-    const [data, name] = await client.hmGet(key, ['data', 'name']);
+  private async read(redis: RedisCommands, key: string): Promise<PendingRegistration | undefined> {
+    const [data, name] = await redis.send<Array<string | null>>(key, ['HMGET', key, 'data', 'name']);
     return typeof data === 'string' ? decode(data, name) : undefined;
+  }
+
+  private pendingIds(redis: RedisCommands, index: string, now: number): Promise<string[]> {
+    return redis.send<string[]>(index, ['ZRANGEBYSCORE', index, String(now), '+inf']);
   }
 
   override get(clientId: string, authId: string): Promise<PendingRegistration | undefined> {
@@ -98,20 +91,20 @@ export class RedisPendingStore extends PendingStore {
       clientId,
       authId,
       (r) => r === undefined,
-      (client) => this.read(client, this.keys(clientId, authId).registration),
+      (redis) => this.read(redis, this.keys(clientId, authId).registration),
     );
   }
 
   override listForUser(clientId: string, userId: string): Promise<PendingRegistration[]> {
-    return this.run(async (client) => {
+    return this.run(async (redis) => {
       const now = this.now();
       const [ids, legacyIds] = await Promise.all([
-        client.zRangeByScore(this.keys(clientId, '', userId).user, now, '+inf'),
-        this.adoptLegacyKeys ? client.zRangeByScore(this.legacyKeys(clientId, '', userId).user, now, '+inf') : Promise.resolve([]),
+        this.pendingIds(redis, this.keys(clientId, '', userId).user, now),
+        this.adoptLegacyKeys ? this.pendingIds(redis, this.legacyKeys(clientId, '', userId).user, now) : Promise.resolve([]),
       ]);
       const rows = await Promise.all([
-        ...ids.map((id) => this.read(client, this.keys(clientId, id).registration)),
-        ...legacyIds.map((id) => this.read(client, this.legacyKeys(clientId, id, userId).registration)),
+        ...ids.map((id) => this.read(redis, this.keys(clientId, id).registration)),
+        ...legacyIds.map((id) => this.read(redis, this.legacyKeys(clientId, id, userId).registration)),
       ]);
       return rows.filter((r): r is PendingRegistration => r !== undefined);
     });
@@ -122,7 +115,7 @@ export class RedisPendingStore extends PendingStore {
       clientId,
       authId,
       (renamed) => !renamed,
-      async (client) => (await this.redis.eval<number>(client, RENAME, [this.keys(clientId, authId).registration], [deviceName])) === 1,
+      async (redis) => (await redis.eval<number>(RENAME, [this.keys(clientId, authId).registration], [deviceName])) === 1,
     );
   }
 
@@ -131,13 +124,8 @@ export class RedisPendingStore extends PendingStore {
       clientId,
       authId,
       (c) => c.status === 'NOT_FOUND',
-      async (client) => {
-        const reply = await this.redis.eval<[string, string?, string?, string?]>(
-          client,
-          CLAIM,
-          [this.keys(clientId, authId).registration],
-          [this.now(), lockMs],
-        );
+      async (redis) => {
+        const reply = await redis.eval<[string, string?, string?, string?]>(CLAIM, [this.keys(clientId, authId).registration], [this.now(), lockMs]);
         const [status, data, failures, name] = reply;
         if (status === 'OK' && data !== undefined) return { status: 'OK', registration: decode(data, name), failures: Number(failures ?? 0) };
         return status === 'BUSY' ? { status: 'BUSY' } : { status: 'NOT_FOUND' };
@@ -147,16 +135,16 @@ export class RedisPendingStore extends PendingStore {
 
   override recordFailure(clientId: string, userId: string, authId: string, maxAttempts: number): Promise<FailureOutcome> {
     const k = this.keys(clientId, authId, userId);
-    return this.run(async (client) => {
-      const [status, remaining] = await this.redis.eval<[string, number]>(client, FAIL, [k.registration, k.user, k.client], [maxAttempts, authId]);
+    return this.run(async (redis) => {
+      const [status, remaining] = await redis.eval<[string, number]>(FAIL, [k.registration, k.user, k.client], [maxAttempts, authId]);
       if (status === 'REMAINING') return { status: 'REMAINING', remaining };
       return status === 'EXHAUSTED' ? { status: 'EXHAUSTED' } : { status: 'NOT_FOUND' };
     });
   }
 
   override release(clientId: string, authId: string): Promise<void> {
-    return this.run(async (client) => {
-      await this.redis.eval(client, RELEASE, [this.keys(clientId, authId).registration], []);
+    return this.run(async (redis) => {
+      await redis.eval(RELEASE, [this.keys(clientId, authId).registration], []);
     });
   }
 
@@ -166,9 +154,8 @@ export class RedisPendingStore extends PendingStore {
       clientId,
       authId,
       (r) => r === 'NOT_FOUND',
-      async (client) => {
-        const result = await this.redis.eval<number>(
-          client,
+      async (redis) => {
+        const result = await redis.eval<number>(
           REMOVE,
           [k.registration, k.user, k.client],
           [authId, this.now(), options.evenIfClaimed === true ? 1 : 0, userId],

@@ -1,60 +1,71 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { createClient, ErrorReply, type RedisClientType } from 'redis';
+import { ErrorReply } from 'redis';
 import { DependencyUnavailableError } from '../common/domain-error.js';
+import type { RedisConfig } from '../config/config.js';
+import { createTopology, type RedisTopology } from './redis-topology.js';
 
 export interface RedisScript {
   source: string;
   sha: string;
 }
 
-/** A Lua script, sent by its SHA1 (EVALSHA) and loaded on first use (EVAL on NOSCRIPT). */
+/** A Lua script, sent by its SHA1 (EVALSHA) and loaded on first use on each node (EVAL on NOSCRIPT). */
 export const redisScript = (source: string): RedisScript => ({ source, sha: createHash('sha1').update(source).digest('hex') });
 
-// Replies that mean "Redis can't serve now" rather than "our command is wrong".
-const OUTAGE_REPLIES = /^(LOADING|BUSY|MASTERDOWN|READONLY|MISCONF|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|OOM)/;
+/** What a store does with Redis inside run(): commands and scripts routed by their first key. */
+export interface RedisCommands {
+  send<T>(firstKey: string, args: string[]): Promise<T>;
+  eval<T>(script: RedisScript, keys: string[], args: Array<string | number>): Promise<T>;
+}
+
+// Replies that mean "Redis can't serve now" rather than "our command is wrong": a node loading, a
+// replica after a failover (READONLY), a cluster reshaping (TRYAGAIN, CLUSTERDOWN, MOVED/ASK past
+// the redirection limit), memory full.
+const OUTAGE_REPLIES = /^(LOADING|BUSY|MASTERDOWN|READONLY|MISCONF|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|OOM|MOVED|ASK)/;
 
 export interface RedisConnectionOptions {
-  url: string;
+  config: RedisConfig;
   timeoutMs: number;
   logger: Logger;
 }
 
 /**
- * The one Redis connection of a replica, shared by the stores (one per Redis concern). It owns the
- * client's lifecycle: connecting without blocking start-up, a deadline on every call (a hung server
- * answers 503 in time), recycling a connection that stopped answering, and telling an outage (503)
- * from a bug.
+ * The one Redis connection of a replica (standalone, cluster or sentinel), shared by the stores
+ * (one per Redis concern). It owns the client's lifecycle: connecting without blocking start-up, a
+ * deadline on every call (a hung server answers 503 in time), replacing a connection that stopped
+ * answering or now points at a replica, and telling an outage (503) from a bug.
  */
 export class RedisConnection {
-  private client: RedisClientType;
+  private topology: RedisTopology;
   private lastRecycle = -Infinity;
   private lastErrorReport = -Infinity;
   private closed = false;
+  /** Set when the server is not what REDIS_MODE says (a cluster node in standalone mode). */
+  private misconfigured: string | undefined;
   private readonly probeKey = `health:${randomUUID()}`;
+  private readonly commands: RedisCommands;
 
   constructor(private readonly options: RedisConnectionOptions) {
-    this.client = this.newClient();
+    this.topology = this.newTopology();
+    this.commands = {
+      send: <T>(firstKey: string, args: string[]) => this.topology.send<T>(firstKey, args),
+      eval: <T>(script: RedisScript, keys: string[], args: Array<string | number>) => this.evalScript<T>(script, keys, args),
+    };
   }
 
-  private newClient(): RedisClientType {
-    const client: RedisClientType = createClient({
-      url: this.options.url,
-      // Commands issued while disconnected fail at once instead of queueing and running later
-      // (a "ghost write" after the caller already got a 503).
-      disableOfflineQueue: true,
-      // No per-command timeout (node-redis 6 defaults to 5 s): it would only cover commands not yet
-      // written, and it costs an AbortSignal.timeout per command (measurable in the profile, see
-      // bench/README.md); run() puts one deadline on every call instead.
-      commandOptions: { timeout: 0 },
-      socket: {
-        connectTimeout: this.options.timeoutMs,
-        // Reconnect on every cause, forever, with a short capped back-off: the service must
-        // recover by itself when Redis comes back.
-        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 500),
-      },
-    });
-    client.on('error', (error: unknown) => {
+  /** A configuration error found on the server (see verifyMode), if any. */
+  get problem(): string | undefined {
+    return this.misconfigured;
+  }
+
+  get mode(): RedisConfig['mode'] {
+    return this.options.config.mode;
+  }
+
+  private newTopology(): RedisTopology {
+    const topology = createTopology(this.options.config, this.options.timeoutMs);
+    topology.on('error', (error) => {
       // An outage emits an error per reconnect attempt; report it at most every 5 s.
       const now = performance.now();
       if (now - this.lastErrorReport > 5000) {
@@ -62,29 +73,46 @@ export class RedisConnection {
         this.options.logger.warn({ err: error }, 'redis connection error');
       }
     });
-    client.on('ready', () => this.options.logger.info('redis connected'));
-    return client;
+    topology.on('ready', () => {
+      this.options.logger.info({ mode: this.mode }, 'redis connected');
+      this.verifyMode().catch(() => undefined);
+    });
+    return topology;
+  }
+
+  /** Starts connecting; does not wait, so the service can start (not ready) while Redis is down. */
+  connect(): void {
+    this.topology.connect().catch((error: unknown) => this.options.logger.warn({ err: error }, 'redis connect failed'));
+  }
+
+  /**
+   * A standalone client pointed at a node of a Redis Cluster would answer MOVED for most keys: that
+   * is a configuration error. Returns it, named (at start-up it stops the service; found later, it
+   * keeps the service not ready), or undefined when the server is what REDIS_MODE says.
+   */
+  async verifyMode(): Promise<string | undefined> {
+    if (this.mode !== 'standalone') return undefined;
+    const info = String(await this.topology.send<unknown>('', ['INFO', 'server']));
+    if (!/redis_mode:cluster/.test(info)) return undefined;
+    this.misconfigured = 'REDIS_URL points at a node of a Redis Cluster: set REDIS_MODE=cluster and REDIS_CLUSTER_NODES';
+    this.options.logger.error(this.misconfigured);
+    return this.misconfigured;
   }
 
   /**
    * node-redis's command timeout only covers commands not yet written; a command written to a
-   * hung server (SIGSTOP, a dead peer without RST) waits forever. On our own deadline the
-   * connection is dropped and a new one made, so the queue cannot stay stuck behind it.
+   * hung server waits until the socket is declared dead. On our own deadline (or a READONLY reply:
+   * the server became a replica, as after a failover behind one address) the client is replaced.
    */
   private recycle(reason: string): void {
     const now = performance.now();
     if (this.closed || now - this.lastRecycle < this.options.timeoutMs) return;
     this.lastRecycle = now;
     this.options.logger.warn({ reason }, 'reconnecting to redis');
-    const old = this.client;
-    this.client = this.newClient();
+    const old = this.topology;
+    this.topology = this.newTopology();
     this.connect();
     old.destroy();
-  }
-
-  /** Starts connecting; does not wait, so the service can start (not ready) while Redis is down. */
-  connect(): void {
-    this.client.connect().catch((error: unknown) => this.options.logger.warn({ err: error }, 'redis connect failed'));
   }
 
   /** Nest lifecycle: after the HTTP server has drained. */
@@ -93,18 +121,19 @@ export class RedisConnection {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
-    if (!this.client.isOpen) return;
     try {
-      await this.client.close();
+      await this.topology.close();
     } catch {
-      this.client.destroy();
+      this.topology.destroy();
     }
   }
 
   /** Runs Redis calls under one deadline; an outage becomes DependencyUnavailableError (503). */
-  async run<T>(action: (client: RedisClientType) => Promise<T>): Promise<T> {
+  async run<T>(action: (redis: RedisCommands) => Promise<T>): Promise<T> {
     if (this.closed) throw new DependencyUnavailableError('redis', new Error('the Redis connection is closed'));
+    if (this.misconfigured !== undefined) throw new DependencyUnavailableError('redis', new Error(this.misconfigured));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -113,30 +142,41 @@ export class RedisConnection {
       }, this.options.timeoutMs);
     });
     try {
-      return await Promise.race([action(this.client), deadline]);
+      return await Promise.race([action(this.commands), deadline]);
     } catch (error) {
       if (error instanceof ErrorReply && !OUTAGE_REPLIES.test(error.message)) throw error;
+      if (error instanceof ErrorReply && error.message.startsWith('READONLY') && this.mode === 'standalone') this.recycle('the server is a replica');
       throw new DependencyUnavailableError('redis', error);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  /** A Lua script by SHA, loaded on NOSCRIPT. Call inside run(). */
-  async eval<T>(client: RedisClientType, script: RedisScript, keys: string[], args: Array<string | number>): Promise<T> {
+  /** EVALSHA, then EVAL on NOSCRIPT: both routed by the first key, so to the node that answered NOSCRIPT. */
+  private async evalScript<T>(script: RedisScript, keys: string[], args: Array<string | number>): Promise<T> {
     const tail = [String(keys.length), ...keys, ...args.map(String)];
     try {
-      return await client.sendCommand<T>(['EVALSHA', script.sha, ...tail]);
+      return await this.topology.send<T>(keys[0], ['EVALSHA', script.sha, ...tail]);
     } catch (error) {
       if (!(error instanceof ErrorReply) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return client.sendCommand<T>(['EVAL', script.source, ...tail]);
+      return this.topology.send<T>(keys[0], ['EVAL', script.source, ...tail]);
     }
   }
 
   /** Readiness: a real write with a short TTL, so a Redis that answers PING but refuses writes is DOWN. */
   probe(prefix: string): Promise<void> {
-    return this.run(async (client) => {
-      await client.set(`${prefix}${this.probeKey}`, '1', { expiration: { type: 'PX', value: 5000 } });
+    return this.run(async (redis) => {
+      const key = `${prefix}${this.probeKey}`;
+      await redis.send(key, ['SET', key, '1', 'PX', '5000']);
     });
+  }
+
+  /** A connection for subscriptions (pub/sub), of the same topology. */
+  subscriber(): RedisTopology {
+    return this.topology.subscriber();
+  }
+
+  publish(channel: string, message: string): Promise<unknown> {
+    return this.run(() => this.topology.publish(channel, message));
   }
 }

@@ -1,71 +1,20 @@
-import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import type { CounterStore } from '../../src/counters/counter.store.js';
+import { randomBytes } from 'node:crypto';
 import { MemoryCounterStore } from '../../src/counters/memory-counter.store.js';
 import { RedisCounterStore } from '../../src/counters/redis-counter.store.js';
 import { TestClock } from '../support/clock.js';
-import { sleep } from '../support/otp.js';
+import { counterStoreContract } from '../support/counter-contract.js';
 import { connectedRedis } from '../support/harness.js';
+import { sleep } from '../support/otp.js';
 
-const implementations: Array<[string, () => Promise<{ store: CounterStore; elapse: (ms: number) => Promise<void> }>]> = [
-  [
-    'Redis',
-    async () => {
-      const redis = await connectedRedis();
-      return {
-        store: Object.assign(new RedisCounterStore(redis, `counters:${randomBytes(4).toString('hex')}:`), { close: () => redis.close() }),
-        elapse: sleep,
-      };
-    },
-  ],
-  [
-    'memory',
-    () => {
-      const clock = new TestClock(Date.now());
-      return Promise.resolve({ store: new MemoryCounterStore(() => clock.nowMs()), elapse: (ms: number) => Promise.resolve(clock.advance(ms)) });
-    },
-  ],
-];
+counterStoreContract('Redis', async () => {
+  const redis = await connectedRedis();
+  return {
+    store: Object.assign(new RedisCounterStore(redis, `counters:${randomBytes(4).toString('hex')}:`), { close: () => redis.close() }),
+    elapse: sleep,
+  };
+});
 
-for (const [name, make] of implementations) {
-  describe(`counter store contract: ${name}`, () => {
-    let store: CounterStore;
-    let elapse: (ms: number) => Promise<void>;
-    before(async () => {
-      ({ store, elapse } = await make());
-    });
-    after(() => store.close());
-
-    it('counts events in a window that ends on time', async () => {
-      const counter = `t:${randomUUID()}`;
-      assert.equal((await store.hit(counter, 300)).count, 1);
-      const second = await store.hit(counter, 300);
-      assert.equal(second.count, 2);
-      assert.ok(second.resetInMs > 0 && second.resetInMs <= 300);
-      await elapse(350);
-      assert.equal((await store.hit(counter, 300)).count, 1);
-    });
-
-    it('grants exactly `limit` of 100 concurrent reservations, and peeks without counting', async () => {
-      const counter = `r:${randomUUID()}`;
-      assert.deepEqual(await store.peek(counter), { count: 0, resetInMs: 0 });
-      const results = await Promise.all(Array.from({ length: 100 }, () => store.reserve(counter, 10, 5000)));
-      assert.equal(results.filter((r) => r.granted).length, 10);
-      const refused = results.find((r) => !r.granted)!;
-      assert.ok(refused.resetInMs > 0 && refused.resetInMs <= 5000);
-      const peeked = await store.peek(counter);
-      assert.equal(peeked.count, 10);
-      assert.ok(peeked.resetInMs > 0 && peeked.resetInMs <= 5000);
-    });
-
-    it('starts a new window after the old one ends', async () => {
-      const counter = `z:${randomUUID()}`;
-      assert.equal((await store.reserve(counter, 1, 200)).granted, true);
-      assert.equal((await store.reserve(counter, 1, 200)).granted, false);
-      await elapse(250);
-      assert.equal((await store.peek(counter)).count, 0);
-      assert.equal((await store.reserve(counter, 1, 200)).granted, true);
-    });
-  });
-}
+counterStoreContract('memory', () => {
+  const clock = new TestClock(Date.now());
+  return Promise.resolve({ store: new MemoryCounterStore(() => clock.nowMs()), elapse: (ms: number) => Promise.resolve(clock.advance(ms)) });
+});

@@ -7,7 +7,7 @@ import { createClient } from 'redis';
 import { createApp } from '../../src/app.factory.js';
 import { ClientsService, type ClientCredentials } from '../../src/auth/clients.service.js';
 import { createLogger } from '../../src/common/logger.js';
-import { type AppConfig, loadConfig } from '../../src/config/config.js';
+import { type AppConfig, loadConfig, type RedisConfig } from '../../src/config/config.js';
 import { RedisConnection } from '../../src/redis/redis-connection.js';
 import { prepareRuntime } from '../../src/runtime.js';
 import { TestClock } from './clock.js';
@@ -172,10 +172,14 @@ export async function startTestApp(
 }
 
 /** A connection to the test Redis that has answered once. */
-export async function connectedRedis(url = REDIS_URL): Promise<RedisConnection> {
-  const redis = new RedisConnection({ url, timeoutMs: 1000, logger: createLogger('silent') });
+export async function connectedRedis(config: RedisConfig | string = REDIS_URL): Promise<RedisConnection> {
+  const redis = new RedisConnection({
+    config: typeof config === 'string' ? standaloneRedis(config) : config,
+    timeoutMs: 1000,
+    logger: createLogger('silent'),
+  });
   redis.connect();
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 150; i++) {
     try {
       await redis.probe('contract:');
       break;
@@ -184,4 +188,21 @@ export async function connectedRedis(url = REDIS_URL): Promise<RedisConnection> 
     }
   }
   return redis;
+}
+
+const NO_CREDENTIALS = { username: undefined, password: undefined, sentinelPassword: undefined, tls: false, ca: undefined };
+
+/** A standalone Redis at `url`, as configuration would describe it. */
+export function standaloneRedis(url: string): RedisConfig {
+  return { mode: 'standalone', url, ...NO_CREDENTIALS };
+}
+
+/** A Redis Cluster reached through these nodes. */
+export function clusterRedis(nodes: Array<{ host: string; port: number }>): RedisConfig {
+  return { mode: 'cluster', nodes, ...NO_CREDENTIALS };
+}
+
+/** A Redis behind these sentinels, monitored as `name`. */
+export function sentinelRedis(sentinels: Array<{ host: string; port: number }>, name: string): RedisConfig {
+  return { mode: 'sentinel', sentinels, name, ...NO_CREDENTIALS };
 }
