@@ -7,6 +7,7 @@
  * Writes the same to bench/results.json. Not part of the test command: speed is measured, never asserted.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { ensureTopologyPackages, ManagedPgBouncer, ManagedRedisCluster } from '../test/support/topologies.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -24,6 +25,9 @@ const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 2);
 const MAX_ACTIVATIONS_PER_S = 6000;
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** standalone (the local Redis), cluster (a 3-master Redis Cluster started here) or pgbouncer (PgBouncer in transaction mode). */
+const TOPOLOGY = process.env.BENCH_TOPOLOGY ?? 'standalone';
+if (!['standalone', 'cluster', 'pgbouncer'].includes(TOPOLOGY)) throw new Error('BENCH_TOPOLOGY must be standalone, cluster or pgbouncer');
 const root = join(import.meta.dirname, '..', '..');
 const policy = { algorithm: 'SHA1' as const, digits: 6 as const, period: 30 };
 
@@ -66,7 +70,16 @@ function cpuTicks(servicePid: number | undefined): Ticks {
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const used = Number(fields[11]) + Number(fields[12]);
-      const group = Number(pid) === servicePid ? 'service' : name === 'postgres' ? 'postgres' : name.startsWith('redis-server') ? 'redis' : undefined;
+      const group =
+        Number(pid) === servicePid
+          ? 'service'
+          : name === 'postgres'
+            ? 'postgres'
+            : name.startsWith('redis-server')
+              ? 'redis'
+              : name === 'pgbouncer'
+                ? 'pgbouncer'
+                : undefined;
       if (group !== undefined) ticks.set(pid, { group, used });
     } catch {
       // the process ended meanwhile
@@ -78,11 +91,31 @@ function cpuTicks(servicePid: number | undefined): Ticks {
 /** µs of CPU per request, per process group (100 ticks per second on Linux). */
 function perRequestCpu(before: Ticks, after: Ticks, requests: number): string {
   // Per process, so that a Postgres backend that ended during the run does not count negative.
-  const sums: Record<string, number> = { service: 0, postgres: 0, redis: 0 };
+  const sums: Record<string, number> = { service: 0, postgres: 0, redis: 0, ...(TOPOLOGY === 'pgbouncer' ? { pgbouncer: 0 } : {}) };
   for (const [pid, { group, used }] of after) sums[group] += used - (before.get(pid)?.used ?? 0);
   return Object.entries(sums)
     .map(([k, ticks]) => `${k} ${Math.round((ticks * 10_000) / Math.max(1, requests))} µs`)
     .join(', ');
+}
+
+/** The infrastructure of BENCH_TOPOLOGY, and the service's settings for it. */
+async function startTopology(dbUrl: URL, databaseName: string): Promise<{ env: Record<string, string>; stop: () => Promise<void> }> {
+  if (TOPOLOGY === 'standalone') return { env: {}, stop: () => Promise.resolve() };
+  ensureTopologyPackages();
+  if (TOPOLOGY === 'cluster') {
+    const cluster = new ManagedRedisCluster({ masters: 3 });
+    await cluster.start();
+    return {
+      env: { REDIS_MODE: 'cluster', REDIS_URL: '', REDIS_CLUSTER_NODES: cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',') },
+      stop: () => cluster.destroy(),
+    };
+  }
+  const bouncer = new ManagedPgBouncer({ poolMode: 'transaction', defaultPoolSize: 20, host: dbUrl.hostname, port: Number(dbUrl.port || 5432) });
+  await bouncer.start();
+  return {
+    env: { DATABASE_URL: bouncer.url(databaseName), DATABASE_PREPARED_STATEMENTS: 'false', MIGRATION_DATABASE_URL: dbUrl.toString() },
+    stop: () => bouncer.destroy(),
+  };
 }
 
 async function main(): Promise<void> {
@@ -92,6 +125,7 @@ async function main(): Promise<void> {
   await admin.query(`CREATE DATABASE ${databaseName}`);
   const dbUrl = new URL(ADMIN_URL);
   dbUrl.pathname = `/${databaseName}`;
+  const topology = await startTopology(dbUrl, databaseName);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const profile = process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${join(root, 'bench', 'profiles')}`] : [];
@@ -105,6 +139,7 @@ async function main(): Promise<void> {
       PORT: String(port),
       DATABASE_URL: dbUrl.toString(),
       REDIS_URL,
+      ...topology.env,
       REDIS_KEY_PREFIX: `bench:${randomBytes(4).toString('hex')}:`,
       ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
@@ -281,6 +316,7 @@ async function main(): Promise<void> {
     const exited = new Promise((r) => service.once('exit', r));
     service.kill('SIGTERM');
     await exited;
+    await topology.stop();
     await admin.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
     await admin.end();
   }
@@ -295,7 +331,7 @@ async function main(): Promise<void> {
     });
   process.stdout.write(
     [
-      `Benchmark: ${CONNECTIONS} connections, ${DURATION_S} s per run, median of ${RUNS} runs`,
+      `Benchmark (${TOPOLOGY}): ${CONNECTIONS} connections, ${DURATION_S} s per run, median of ${RUNS} runs`,
       '| scenario |   req/s | p50 ms  | p99 ms  | errors |',
       '|----------|---------|---------|---------|--------|',
       ...rows,
@@ -304,7 +340,10 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-  writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(
+    join(root, 'bench', TOPOLOGY === 'standalone' ? 'results.json' : `results-${TOPOLOGY}.json`),
+    `${JSON.stringify(results, null, 2)}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { CONFIG_VARIABLES } from '../../src/config/config.js';
+import { randomBytes } from 'node:crypto';
+import { CONFIG_VARIABLES, loadConfig } from '../../src/config/config.js';
 
 // No Docker engine runs here: these checks keep the deployment files consistent with the config schema.
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -13,6 +14,7 @@ const names = CONFIG_VARIABLES.map((v) => v.name);
 interface Service {
   image?: string;
   build?: string;
+  profiles?: string[];
   environment?: Record<string, string>;
   ports?: string[];
   healthcheck?: { test: string[] | string };
@@ -20,11 +22,17 @@ interface Service {
 }
 
 describe('deployment files', () => {
-  const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service> };
+  const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
+  const byDefault = Object.entries(compose.services).filter(([, s]) => s.profiles === undefined);
+  /** The environment compose gives a service, with ${…} interpolated as a shell would. */
+  const interpolated = (env: Record<string, string>) =>
+    Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.startsWith('${ENCRYPTION_KEY') ? randomBytes(32).toString('base64') : v.replace(/\$\{\w+:-([^}]*)\}/, '$1')]));
 
   it('docker-compose runs Postgres, Redis and the service, each with a health check', () => {
-    assert.deepEqual(Object.keys(compose.services).sort(), ['app', 'postgres', 'redis']);
-    for (const [name, service] of Object.entries(compose.services)) assert.ok(service.healthcheck !== undefined, `${name} has a health check`);
+    assert.deepEqual(byDefault.map(([name]) => name).sort(), ['app', 'postgres', 'redis']);
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (name !== 'redis-cluster-init') assert.ok(service.healthcheck !== undefined, `${name} has a health check`);
+    }
     assert.deepEqual(compose.services.app.depends_on, { postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
     assert.match(JSON.stringify(compose.services.app.healthcheck), /\/health\/ready/);
   });
@@ -39,6 +47,23 @@ describe('deployment files', () => {
     assert.deepEqual(compose.services.app.ports, [`${env.PORT}:${env.PORT}`]);
     const pg = compose.services.postgres.environment!;
     assert.equal(env.DATABASE_URL, `postgres://${pg.POSTGRES_USER}:${pg.POSTGRES_PASSWORD}@postgres:5432/${pg.POSTGRES_DB}`);
+  });
+
+  it('has a profile for each topology of "Running at scale", whose service configuration loads in that mode', () => {
+    const variants = { 'app-cluster': ['cluster', 'cluster'], 'app-sentinel': ['sentinel', 'sentinel'], 'app-pgbouncer': ['pgbouncer', 'standalone'] } as const;
+    for (const [name, [profile, mode]] of Object.entries(variants)) {
+      const service = compose.services[name];
+      assert.deepEqual(service.profiles, [profile], name);
+      for (const key of Object.keys(service.environment!)) assert.ok(names.includes(key), `${name}: ${key} is in the config schema`);
+      const config = loadConfig(interpolated(service.environment!));
+      assert.equal(config.redis?.mode, mode, name);
+      const needed = Object.keys(service.depends_on ?? {});
+      for (const dependency of needed) assert.ok(compose.services[dependency].profiles?.includes(profile) ?? true, `${name} needs ${dependency}`);
+    }
+    const pooled = loadConfig(interpolated(compose.services['app-pgbouncer'].environment!));
+    assert.equal(pooled.databasePreparedStatements, false);
+    assert.match(pooled.databaseUrl!, /@pgbouncer:/);
+    assert.match(pooled.migrationDatabaseUrl!, /@postgres:/);
   });
 
   it('builds a multi-stage, non-root image that starts the compiled service', () => {
