@@ -26,7 +26,12 @@ describe('deployment files', () => {
   const byDefault = Object.entries(compose.services).filter(([, s]) => s.profiles === undefined);
   /** The environment compose gives a service, with ${…} interpolated as a shell would. */
   const interpolated = (env: Record<string, string>) =>
-    Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.startsWith('${ENCRYPTION_KEY') ? randomBytes(32).toString('base64') : v.replace(/\$\{\w+:-([^}]*)\}/, '$1')]));
+    Object.fromEntries(
+      Object.entries(env).map(([k, v]) => [
+        k,
+        v.startsWith('${ENCRYPTION_KEY') ? randomBytes(32).toString('base64') : v.replace(/\$\{\w+:-([^}]*)\}/, '$1'),
+      ]),
+    );
 
   it('docker-compose runs Postgres, Redis and the service, each with a health check', () => {
     assert.deepEqual(byDefault.map(([name]) => name).sort(), ['app', 'postgres', 'redis']);
@@ -50,7 +55,11 @@ describe('deployment files', () => {
   });
 
   it('has a profile for each topology of "Running at scale", whose service configuration loads in that mode', () => {
-    const variants = { 'app-cluster': ['cluster', 'cluster'], 'app-sentinel': ['sentinel', 'sentinel'], 'app-pgbouncer': ['pgbouncer', 'standalone'] } as const;
+    const variants = {
+      'app-cluster': ['cluster', 'cluster'],
+      'app-sentinel': ['sentinel', 'sentinel'],
+      'app-pgbouncer': ['pgbouncer', 'standalone'],
+    } as const;
     for (const [name, [profile, mode]] of Object.entries(variants)) {
       const service = compose.services[name];
       assert.deepEqual(service.profiles, [profile], name);
