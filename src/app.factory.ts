@@ -2,12 +2,37 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppModule, type Runtime } from './app.module.js';
+import { AUDIT_EVENT_SCHEMAS } from './audit/audit.dto.js';
 import { SCOPE_DESCRIPTIONS } from './auth/scopes.js';
+import type { AppConfig } from './config/config.js';
 import { sendHttpError } from './common/http-error.filter.js';
 import { hardenHttp, serverOptions } from './common/http-server.js';
 import { NestPinoLogger } from './common/logger.js';
-import { setupSwagger } from './common/swagger.js';
+import { buildDocument, type DocumentInputs, serveDocs } from './common/swagger.js';
 import { createValidationPipe } from './common/validation.js';
+
+const TAGS = [
+  {
+    name: 'OAuth 2.0',
+    description: 'Access tokens by the client-credentials grant (RFC 6749 §4.4), the signing keys (JWKS) and server metadata (RFC 8414)',
+  },
+  {
+    name: 'Devices',
+    description:
+      'Enrol an authenticator app: create (pending), show the QR code, activate with the first code; list, read, rename and delete devices',
+  },
+  { name: 'Verification', description: "The login step: verify a code against one device or against all of a user's devices" },
+  { name: 'Audit', description: 'The security events of a user' },
+  { name: 'Operations', description: 'Liveness and readiness probes' },
+];
+
+/** What the OpenAPI document is built from, besides the decorators. */
+export const documentInputs = (config: AppConfig): DocumentInputs => ({
+  publicUrl: config.publicUrl,
+  scopes: SCOPE_DESCRIPTIONS,
+  tags: TAGS,
+  schemas: AUDIT_EVENT_SCHEMAS,
+});
 
 /** Builds the application: Fastify adapter, the one error filter, validation, Swagger, shutdown hooks. */
 export async function createApp(runtime: Runtime): Promise<NestFastifyApplication> {
@@ -44,7 +69,7 @@ export async function createApp(runtime: Runtime): Promise<NestFastifyApplicatio
   });
   hardenHttp(app, config, logger);
   app.useGlobalPipes(createValidationPipe());
-  setupSwagger(app, SCOPE_DESCRIPTIONS);
+  serveDocs(app, buildDocument(app, documentInputs(config)));
   await app.init();
   return app;
 }

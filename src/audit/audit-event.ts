@@ -14,6 +14,22 @@ export const AUDIT_EVENT_TYPES = [
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
+/** The facts each event type records in `detail` (never a secret or a code), and their JSON types. */
+export const AUDIT_EVENT_DETAILS: Record<AuditEventType, Record<string, 'string' | 'date-time' | 'integer'>> = {
+  REGISTRATION_CREATED: { deviceName: 'string', expiresAt: 'date-time' },
+  DEVICE_ACTIVATED: { deviceName: 'string' },
+  ACTIVATION_FAILED: {},
+  REGISTRATION_EXHAUSTED: {},
+  REGISTRATION_EXPIRED: {},
+  REGISTRATION_DELETED: {},
+  DEVICE_RENAMED: { deviceName: 'string' },
+  DEVICE_DELETED: { reason: 'string' },
+  OTP_VERIFIED: {},
+  VERIFICATION_FAILED: {},
+  REPLAY_REFUSED: {},
+  DEVICE_LOCKED: { lockedUntil: 'date-time' },
+};
+
 /** A security event. Never holds a secret or an OTP. */
 export interface AuditEvent {
   /** Internal order and pagination cursor (bigint as text). */

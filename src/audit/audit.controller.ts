@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiScope } from '../auth/api-scope.decorator.js';
-import { ApiErrors } from '../common/api-docs.js';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiScope, ApiUserId } from '../auth/api-scope.decorator.js';
 import { type Caller, CurrentCaller } from '../common/caller.js';
+import { ApiErrors } from '../common/openapi/error-docs.js';
 import { PageQueryDto } from '../common/pagination.js';
 import { UserIdPipe } from '../common/validation.js';
 import { AuditEventsPageDto } from './audit.dto.js';
@@ -15,14 +15,14 @@ export class AuditController {
 
   @Get()
   @ApiScope('devices:read')
-  @ApiParam({ name: 'userId', example: 'ada' })
+  @ApiUserId()
   @ApiOperation({
+    operationId: 'listUserEvents',
     summary: "The user's security events, newest first (paginated)",
-    description:
-      'Registration created/activated/failed/exhausted/expired/deleted, device renamed/deleted, OTP verified/failed, replay refused, device locked. Never a secret or OTP.',
+    description: 'Registrations, devices, verifications, lockouts. Never a secret or an OTP; `detail` is typed per event type.',
   })
-  @ApiOkResponse({ type: AuditEventsPageDto })
-  @ApiErrors('VALIDATION_FAILED')
+  @ApiOkResponse({ type: AuditEventsPageDto, description: 'A page of events' })
+  @ApiErrors()
   list(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Query() page: PageQueryDto): Promise<AuditEventsPageDto> {
     return this.audit.list(caller, userId, page);
   }

@@ -1,37 +1,63 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { AUDIT_EVENT_TYPES, type AuditEventType } from './audit-event.js';
+import { ApiProperty, type SchemaObject } from '@nestjs/swagger';
+import { AUDIT_EVENT_DETAILS, AUDIT_EVENT_TYPES, type AuditEventType } from './audit-event.js';
 
-export class AuditEventDto {
-  @ApiProperty({ example: '6c1f0d8e-2b0e-4f7a-9a53-0a3c1c5d2e11' })
+export interface AuditEventDto {
   eventId: string;
-
-  @ApiProperty({ enum: AUDIT_EVENT_TYPES, example: 'OTP_VERIFIED' })
   type: AuditEventType;
-
-  @ApiProperty({ example: 'ada' })
   userId: string;
-
-  @ApiProperty({ example: '0063f27c-787b-4046-8b8e-a75e241b5ea6', nullable: true, type: String })
   deviceId: string | null;
-
-  @ApiProperty({ example: '7b8e0c2a-…', nullable: true, type: String })
   requestId: string | null;
-
-  @ApiProperty({ example: { deviceName: 'My phone' }, description: 'Non-secret facts of the event' })
   detail: Record<string, string | number>;
-
-  @ApiProperty({ example: '2026-11-22T10:00:00.000Z' })
   createdAt: string;
 }
 
+const schemaName = (type: AuditEventType) => `AuditEvent_${type}`;
+
+/** One schema per event type (its `detail` typed), for the document's components. */
+export const AUDIT_EVENT_SCHEMAS: Record<string, SchemaObject> = Object.fromEntries(
+  AUDIT_EVENT_TYPES.map((type) => [
+    schemaName(type),
+    {
+      type: 'object',
+      required: ['eventId', 'type', 'userId', 'deviceId', 'requestId', 'detail', 'createdAt'],
+      additionalProperties: false,
+      properties: {
+        eventId: { type: 'string', format: 'uuid' },
+        type: { type: 'string', enum: [type] },
+        userId: { type: 'string', example: 'ada' },
+        deviceId: { type: 'string', format: 'uuid', nullable: true },
+        requestId: { type: 'string', nullable: true, description: 'The request that caused it (null for the expiry sweep)' },
+        detail: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Non-secret facts of the event; names are removed when the user is erased',
+          properties: Object.fromEntries(
+            Object.entries(AUDIT_EVENT_DETAILS[type]).map(([name, kind]) => [
+              name,
+              kind === 'date-time' ? { type: 'string', format: 'date-time' } : { type: kind },
+            ]),
+          ),
+        },
+        createdAt: { type: 'string', format: 'date-time' },
+      },
+    } satisfies SchemaObject,
+  ]),
+);
+
 export class AuditEventsPageDto {
-  @ApiProperty({ example: 'SUCCESS' })
+  @ApiProperty({ enum: ['SUCCESS'], example: 'SUCCESS' })
   status: 'SUCCESS';
 
   @ApiProperty({ example: '2 event(s)' })
   message: string;
 
-  @ApiProperty({ type: [AuditEventDto] })
+  @ApiProperty({
+    type: 'array',
+    items: {
+      oneOf: AUDIT_EVENT_TYPES.map((t) => ({ $ref: `#/components/schemas/${schemaName(t)}` })),
+    },
+    description: 'Newest first',
+  })
   events: AuditEventDto[];
 
   @ApiProperty({ nullable: true, type: String, example: 'MTIz', description: 'Pass as cursor for the next page; null on the last page' })

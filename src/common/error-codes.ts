@@ -2,31 +2,34 @@
  * Every error the service answers on purpose carries one of these codes; the one HTTP filter maps
  * each code to its status with an exhaustive switch (common/http-error.filter.ts).
  */
-export type ErrorCode =
-  | 'VALIDATION_FAILED'
-  | 'INVALID_REQUEST'
-  | 'UNSUPPORTED_DEVICE_TYPE'
-  | 'INVALID_OTP'
-  | 'UNAUTHORIZED'
-  | 'INVALID_TOKEN'
-  | 'INSUFFICIENT_SCOPE'
-  | 'NOT_FOUND'
-  | 'REGISTRATION_NOT_FOUND'
-  | 'DEVICE_NOT_FOUND'
-  | 'METHOD_NOT_ALLOWED'
-  | 'REQUEST_TIMEOUT'
-  | 'ALREADY_ACTIVE'
-  | 'ACTIVATION_IN_PROGRESS'
-  | 'DEVICE_NAME_TAKEN'
-  | 'DEVICE_LIMIT_REACHED'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'HEADERS_TOO_LARGE'
-  | 'TOO_MANY_ATTEMPTS'
-  | 'DEVICE_LOCKED'
-  | 'RATE_LIMITED'
-  | 'SERVICE_UNAVAILABLE'
-  | 'INTERNAL_ERROR';
+export const ERROR_CODE_LIST = [
+  'VALIDATION_FAILED',
+  'INVALID_REQUEST',
+  'UNSUPPORTED_DEVICE_TYPE',
+  'INVALID_OTP',
+  'UNAUTHORIZED',
+  'INVALID_TOKEN',
+  'INSUFFICIENT_SCOPE',
+  'NOT_FOUND',
+  'REGISTRATION_NOT_FOUND',
+  'DEVICE_NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'REQUEST_TIMEOUT',
+  'ALREADY_ACTIVE',
+  'ACTIVATION_IN_PROGRESS',
+  'DEVICE_NAME_TAKEN',
+  'DEVICE_LIMIT_REACHED',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'HEADERS_TOO_LARGE',
+  'TOO_MANY_ATTEMPTS',
+  'DEVICE_LOCKED',
+  'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
+  'INTERNAL_ERROR',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODE_LIST)[number];
 
 /** The exhaustive map from domain codes to HTTP statuses. */
 export function statusOf(code: ErrorCode): number {

@@ -51,7 +51,8 @@ function describeBadRequest(error: unknown): string {
  * not-found handlers, so errors raised before Nest's pipeline (body limit, JSON syntax) look the same.
  */
 function toHttpError(error: unknown, request: AnyRequest, logger: Logger): HttpErrorResponse {
-  const isTokenEndpoint = request.url.startsWith('/oauth/token');
+  // RFC 6749 §5.2 errors for the token route only (POST); any other method there is a plain 404.
+  const isTokenEndpoint = request.method === 'POST' && /^\/oauth\/token(?:\?|$)/.test(request.url);
   let domain: DomainError | undefined;
   if (error instanceof OAuthError) {
     return oauthResponse(error);
@@ -111,7 +112,12 @@ function oauthResponse(error: OAuthError): HttpErrorResponse {
 
 export async function sendHttpError(error: unknown, request: AnyRequest, reply: AnyReply, logger: Logger): Promise<void> {
   const response = toHttpError(error, request, logger);
-  await reply.status(response.status).headers(response.headers).type('application/json; charset=utf-8').send(response.body);
+  // Also here: errors raised before routing (a malformed URL) never ran the onRequest hook that sets it.
+  await reply
+    .status(response.status)
+    .headers({ ...response.headers, 'x-request-id': request.id })
+    .type('application/json; charset=utf-8')
+    .send(response.body);
 }
 
 @Catch()

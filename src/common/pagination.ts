@@ -4,7 +4,7 @@ import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator'
 import { validationError } from './domain-error.js';
 
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20, description: 'Page size' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20, description: 'Page size' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -12,7 +12,7 @@ export class PageQueryDto {
   @Max(100)
   limit?: number;
 
-  @ApiPropertyOptional({ description: "Opaque cursor from the previous page's nextCursor" })
+  @ApiPropertyOptional({ pattern: '^[A-Za-z0-9_-]{1,200}$', description: "Opaque cursor from the previous page's nextCursor" })
   @IsOptional()
   @IsString()
   @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'cursor is not a cursor this service issued' })

@@ -13,10 +13,11 @@ import {
   Query,
   StreamableFile,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiScope } from '../auth/api-scope.decorator.js';
-import { ApiErrors } from '../common/api-docs.js';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiScope, ApiUserId, ApiUuidParam } from '../auth/api-scope.decorator.js';
 import { type Caller, CurrentCaller } from '../common/caller.js';
+import { ApiErrors } from '../common/openapi/error-docs.js';
+import { NO_STORE } from '../common/openapi/headers.js';
 import { PageQueryDto } from '../common/pagination.js';
 import { UserIdPipe, UuidPipe } from '../common/validation.js';
 import { DevicesService } from './devices.service.js';
@@ -31,11 +32,11 @@ const AcceptHeader = createParamDecorator((_: unknown, context: ExecutionContext
   return Array.isArray(accept) ? accept.join(',') : accept;
 });
 
-const USER_ID = { name: 'userId', description: 'Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -', example: 'ada' };
+const AUTH_ID = () => ApiUuidParam('authId', 'The registration, as create answered it');
+const DEVICE_ID = () => ApiUuidParam('deviceId', 'A device or a pending registration (the same id)');
 
 @ApiTags('Devices')
-@ApiParam(USER_ID)
-@ApiErrors('VALIDATION_FAILED')
+@ApiUserId()
 @Controller('v1/users/:userId/devices')
 export class DevicesController {
   constructor(
@@ -47,11 +48,12 @@ export class DevicesController {
   @ApiScope('devices:write')
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
+    operationId: 'createDevice',
     summary: 'Create a TOTP device (pending until activated)',
     description: 'Returns the secret once, the otpauth:// URI and the QR code URL. The registration expires after PENDING_REGISTRATION_TTL_SECONDS.',
   })
-  @ApiCreatedResponse({ type: CreatedRegistrationDto })
-  @ApiErrors('UNSUPPORTED_DEVICE_TYPE', 'DEVICE_NAME_TAKEN', 'DEVICE_LIMIT_REACHED', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE')
+  @ApiCreatedResponse({ type: CreatedRegistrationDto, description: 'The pending registration, with its secret (shown once)', headers: NO_STORE })
+  @ApiErrors('UNSUPPORTED_DEVICE_TYPE', 'DEVICE_NAME_TAKEN', 'DEVICE_LIMIT_REACHED', 'RATE_LIMITED')
   create(
     @CurrentCaller() caller: Caller,
     @Param('userId', UserIdPipe) userId: string,
@@ -63,12 +65,15 @@ export class DevicesController {
   @Get(':authId/qr')
   @ApiScope('devices:write')
   @Header('Cache-Control', 'no-store')
+  @AUTH_ID()
   @ApiOperation({
+    operationId: 'getDeviceQrCode',
     summary: 'QR code of a pending registration',
     description: 'image/png by default; image/svg+xml when the Accept header asks for it.',
   })
   @ApiOkResponse({
     description: 'The registration URI as a QR code',
+    headers: NO_STORE,
     content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/svg+xml': { schema: { type: 'string' } } },
   })
   @ApiErrors('REGISTRATION_NOT_FOUND')
@@ -84,13 +89,15 @@ export class DevicesController {
   @Post(':authId/activate')
   @HttpCode(200)
   @ApiScope('devices:write')
+  @AUTH_ID()
   @ApiOperation({
+    operationId: 'activateDevice',
     summary: 'Activate a pending registration with the first OTP',
     description: "Stores the device in Postgres as ACTIVE. The code's time step is spent. After 5 wrong OTPs the registration is destroyed.",
   })
-  @ApiOkResponse({ type: OtpAcceptedDto })
+  @ApiOkResponse({ type: OtpAcceptedDto, description: 'Activated' })
   @ApiErrors(
-    'INVALID_OTP',
+    { code: 'INVALID_OTP', extra: { remainingAttempts: 4 } },
     'REGISTRATION_NOT_FOUND',
     'ALREADY_ACTIVE',
     'ACTIVATION_IN_PROGRESS',
@@ -111,18 +118,21 @@ export class DevicesController {
   @Get()
   @ApiScope('devices:read')
   @ApiOperation({
+    operationId: 'listDevices',
     summary: "List the user's devices and pending registrations, newest first",
     description: 'Paginated with limit and cursor. Never returns a secret.',
   })
-  @ApiOkResponse({ type: DeviceListDto })
+  @ApiOkResponse({ type: DeviceListDto, description: 'A page of devices' })
+  @ApiErrors()
   list(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Query() page: PageQueryDto): Promise<DeviceListDto> {
     return this.devices.list(caller, userId, page);
   }
 
   @Get(':deviceId')
   @ApiScope('devices:read')
-  @ApiOperation({ summary: 'One device or pending registration' })
-  @ApiOkResponse({ type: DeviceEnvelopeDto })
+  @DEVICE_ID()
+  @ApiOperation({ operationId: 'getDevice', summary: 'One device or pending registration' })
+  @ApiOkResponse({ type: DeviceEnvelopeDto, description: 'The device' })
   @ApiErrors('DEVICE_NOT_FOUND')
   get(
     @CurrentCaller() caller: Caller,
@@ -134,8 +144,9 @@ export class DevicesController {
 
   @Patch(':deviceId')
   @ApiScope('devices:write')
-  @ApiOperation({ summary: 'Rename a device or pending registration' })
-  @ApiOkResponse({ type: DeviceEnvelopeDto })
+  @DEVICE_ID()
+  @ApiOperation({ operationId: 'renameDevice', summary: 'Rename a device or pending registration' })
+  @ApiOkResponse({ type: DeviceEnvelopeDto, description: 'Renamed' })
   @ApiErrors('DEVICE_NOT_FOUND', 'DEVICE_NAME_TAKEN')
   rename(
     @CurrentCaller() caller: Caller,
@@ -149,7 +160,9 @@ export class DevicesController {
   @Delete(':deviceId')
   @HttpCode(204)
   @ApiScope('devices:write')
+  @DEVICE_ID()
   @ApiOperation({
+    operationId: 'deleteDevice',
     summary: 'Delete a device or pending registration; it stops verifying at once',
     description: 'A pending registration being activated at that moment answers 409 ACTIVATION_IN_PROGRESS: retry.',
   })

@@ -1,16 +1,15 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiScope } from '../auth/api-scope.decorator.js';
-import { ApiErrors } from '../common/api-docs.js';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiScope, ApiUserId, ApiUuidParam } from '../auth/api-scope.decorator.js';
 import { type Caller, CurrentCaller } from '../common/caller.js';
+import { ApiErrors } from '../common/openapi/error-docs.js';
 import { UserIdPipe, UuidPipe } from '../common/validation.js';
 import { OtpDto } from './dto/device-requests.dto.js';
 import { OtpAcceptedDto } from './dto/device-responses.dto.js';
 import { VerificationService } from './verification.service.js';
 
 @ApiTags('Verification')
-@ApiParam({ name: 'userId', example: 'ada' })
-@ApiErrors('VALIDATION_FAILED')
+@ApiUserId()
 @Controller('v1/users/:userId')
 export class VerificationController {
   constructor(private readonly verification: VerificationService) {}
@@ -18,13 +17,15 @@ export class VerificationController {
   @Post('devices/:deviceId/verify')
   @HttpCode(200)
   @ApiScope('otp:verify')
+  @ApiUuidParam('deviceId', 'An active device of the user')
   @ApiOperation({
+    operationId: 'verifyDeviceOtp',
     summary: 'Verify a login OTP against one device',
     description:
-      'A code is accepted once per device (a replay answers INVALID_OTP). ±1 time step of drift. 10 consecutive failures lock the device for 15 minutes.',
+      'A code is accepted once per device (a replay answers INVALID_OTP). ±1 time step of drift. 10 consecutive failures lock the device for 15 minutes; while locked, codes are refused unseen.',
   })
-  @ApiOkResponse({ type: OtpAcceptedDto })
-  @ApiErrors('INVALID_OTP', 'DEVICE_NOT_FOUND', 'DEVICE_LOCKED')
+  @ApiOkResponse({ type: OtpAcceptedDto, description: 'The code is valid' })
+  @ApiErrors('INVALID_OTP', 'DEVICE_NOT_FOUND', 'DEVICE_LOCKED', 'RATE_LIMITED')
   verifyDevice(
     @CurrentCaller() caller: Caller,
     @Param('userId', UserIdPipe) userId: string,
@@ -38,11 +39,12 @@ export class VerificationController {
   @HttpCode(200)
   @ApiScope('otp:verify')
   @ApiOperation({
+    operationId: 'verifyUserOtp',
     summary: "Verify a login OTP against all of the user's active devices",
-    description: 'Says which device matched. A wrong code counts as a failure on every unlocked device.',
+    description: 'Says which device matched. A wrong code counts as a failure on every unlocked device; 429 once every device is locked.',
   })
-  @ApiOkResponse({ type: OtpAcceptedDto })
-  @ApiErrors('INVALID_OTP', 'DEVICE_NOT_FOUND', 'DEVICE_LOCKED')
+  @ApiOkResponse({ type: OtpAcceptedDto, description: 'The code is valid for the device named' })
+  @ApiErrors('INVALID_OTP', 'DEVICE_NOT_FOUND', 'DEVICE_LOCKED', 'RATE_LIMITED')
   verifyUser(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Body() body: OtpDto): Promise<OtpAcceptedDto> {
     return this.verification.verifyUser(caller, userId, body.otp);
   }

@@ -1,7 +1,10 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/scopes.js';
-import { HealthService, type ReadinessReport } from './health.service.js';
+import { ApiErrors } from '../common/openapi/error-docs.js';
+import { NO_STORE } from '../common/openapi/headers.js';
+import { LivenessDto, ReadinessDto } from './health.dto.js';
+import { HealthService } from './health.service.js';
 
 @ApiTags('Operations')
 @Public()
@@ -11,31 +14,23 @@ export class HealthController {
 
   @Get('live')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Liveness: the process is up' })
-  @ApiOkResponse({ schema: { example: { status: 'UP' } } })
-  live(): { status: 'UP' } {
+  @ApiOperation({ operationId: 'getLiveness', summary: 'Liveness: the process is up' })
+  @ApiOkResponse({ type: LivenessDto, description: 'Up', headers: NO_STORE })
+  @ApiErrors()
+  live(): LivenessDto {
     return { status: 'UP' };
   }
 
   @Get('ready')
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Readiness: Postgres and Redis answer (503 while either is down or during shutdown)' })
-  @ApiOkResponse({ schema: { example: { status: 'UP', checks: { postgres: 'UP', redis: 'UP' } } } })
-  @ApiResponse({
-    status: 503,
-    description: 'SERVICE_UNAVAILABLE',
-    schema: {
-      example: {
-        status: 'FAILED',
-        code: 'SERVICE_UNAVAILABLE',
-        message: 'A dependency is unavailable',
-        requestId: '…',
-        postgres: 'UP',
-        redis: 'DOWN',
-      },
-    },
+  @ApiOperation({
+    operationId: 'getReadiness',
+    summary: 'Readiness: Postgres answers a query and Redis takes a write',
+    description: '503 SERVICE_UNAVAILABLE (with `postgres` and `redis` UP or DOWN) while either is not, or while the service is shutting down.',
   })
-  ready(): Promise<ReadinessReport> {
+  @ApiOkResponse({ type: ReadinessDto, description: 'Ready', headers: NO_STORE })
+  @ApiErrors({ code: 'SERVICE_UNAVAILABLE', extra: { message: 'A dependency is unavailable', postgres: 'UP', redis: 'DOWN' } })
+  ready(): Promise<ReadinessDto> {
     return this.health.readiness();
   }
 }

@@ -3,11 +3,7 @@ import { DomainError } from '../common/domain-error.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { Database } from '../database/database.js';
 import { PendingStore } from '../pending/pending.store.js';
-
-export interface ReadinessReport {
-  status: 'UP' | 'DOWN';
-  checks: { postgres: 'UP' | 'DOWN'; redis: 'UP' | 'DOWN' };
-}
+import type { ReadinessDto } from './health.dto.js';
 
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
   Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref())]);
@@ -32,7 +28,7 @@ export class HealthService implements BeforeApplicationShutdown {
   }
 
   /** Postgres answers a query; Redis takes a write (a Redis that answers PING but refuses writes is DOWN). */
-  async readiness(): Promise<ReadinessReport> {
+  async readiness(): Promise<ReadinessDto> {
     const timeout = this.config.dependencyTimeoutMs;
     const [postgres, redis] = await Promise.all([
       withTimeout(this.db.query('SELECT 1', []), timeout).then(
@@ -44,13 +40,12 @@ export class HealthService implements BeforeApplicationShutdown {
         () => 'DOWN' as const,
       ),
     ]);
-    const report: ReadinessReport = { status: postgres === 'UP' && redis === 'UP' && !this.draining ? 'UP' : 'DOWN', checks: { postgres, redis } };
-    if (report.status === 'DOWN') {
+    if (postgres === 'DOWN' || redis === 'DOWN' || this.draining) {
       throw new DomainError('SERVICE_UNAVAILABLE', this.draining ? 'The service is shutting down' : 'A dependency is unavailable', {
         retryAfterSeconds: 2,
         extra: { postgres, redis },
       });
     }
-    return report;
+    return { status: 'UP', checks: { postgres, redis } };
   }
 }

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { DOCUMENT_PUBLIC_URL } from '../../src/cli/openapi.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 
 interface Operation {
@@ -51,6 +54,12 @@ describe('OpenAPI document (/docs-json)', () => {
   it("documents the token endpoint's RFC 6749 errors", () => {
     const token = doc.paths['/oauth/token'].post;
     for (const status of ['200', '400', '401', '429', '503']) assert.ok(status in token.responses, status);
-    assert.equal(token.security, undefined);
+    assert.deepEqual(token.security, [], 'public: no token needed');
+  });
+
+  it('is the document in docs/openapi.json (the typed client is generated from it): npm run openapi after a change', async () => {
+    const served = (await (await app.fetch('/docs-json')).text()).replaceAll(app.config.publicUrl, DOCUMENT_PUBLIC_URL);
+    const committed = readFileSync(join(import.meta.dirname, '..', '..', '..', 'docs', 'openapi.json'), 'utf8');
+    assert.deepEqual(JSON.parse(served), JSON.parse(committed), 'docs/openapi.json is stale: run npm run openapi');
   });
 });

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { startTestApp, type TestApp } from '../support/harness.js';
+import { freePort, startTestApp, type TestApp } from '../support/harness.js';
 
 const ARTIFACTS = join(import.meta.dirname, '..', '..', '..', 'test', 'artifacts');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -32,7 +32,9 @@ describe('Swagger UI in a real browser', () => {
   let browser: Browser;
 
   before(async () => {
-    app = await startTestApp({ PUBLIC_URL: 'http://localhost:3000' });
+    // Swagger UI sends its requests to the document's server, PUBLIC_URL: here, the real address.
+    const port = await freePort();
+    app = await startTestApp({ PUBLIC_URL: `http://127.0.0.1:${port}` }, { port });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -66,7 +68,7 @@ describe('Swagger UI in a real browser', () => {
     await modal.getByText('Logout').waitFor({ timeout: 10_000 });
     await modal.locator('button.btn-done').click();
 
-    const created = await execute(page, 'DevicesController_create', { userId: 'ada' }, { deviceType: 'TOTP', deviceName: 'Phone in the browser' });
+    const created = await execute(page, 'createDevice', { userId: 'ada' }, { deviceType: 'TOTP', deviceName: 'Phone in the browser' });
     assert.equal((await created.locator('.response-col_status').textContent())?.trim(), '201');
     const body = JSON.parse((await created.locator('.response-col_description pre').first().textContent()) ?? '{}') as {
       authId: string;
@@ -74,7 +76,7 @@ describe('Swagger UI in a real browser', () => {
     };
     assert.match(body.authId, /^[0-9a-f-]{36}$/);
 
-    const qr = await execute(page, 'DevicesController_qr', { userId: 'ada', authId: body.authId });
+    const qr = await execute(page, 'getDeviceQrCode', { userId: 'ada', authId: body.authId });
     assert.equal((await qr.locator('.response-col_status').textContent())?.trim(), '200');
     const image = qr.locator('img');
     await image.waitFor({ timeout: 10_000 });
@@ -82,7 +84,7 @@ describe('Swagger UI in a real browser', () => {
     await qr.screenshot({ path: join(ARTIFACTS, 'swagger-ui-qr.png') });
     assert.ok(((await image.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)) ?? 0) > 100, 'the QR image rendered');
 
-    const activated = await execute(page, 'DevicesController_activate', { userId: 'ada', authId: body.authId }, { otp: app.code(body.secret) });
+    const activated = await execute(page, 'activateDevice', { userId: 'ada', authId: body.authId }, { otp: app.code(body.secret) });
     assert.equal((await activated.locator('.response-col_status').textContent())?.trim(), '200');
     assert.match((await activated.textContent()) ?? '', /OTP has been validated successfully/);
 

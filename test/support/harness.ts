@@ -1,6 +1,7 @@
 import 'reflect-metadata';
+import { AssertionError } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
 import { createClient } from 'redis';
@@ -11,6 +12,7 @@ import { type AppConfig, loadConfig, type RedisConfig } from '../../src/config/c
 import { RedisConnection } from '../../src/redis/redis-connection.js';
 import { prepareRuntime } from '../../src/runtime.js';
 import { TestClock } from './clock.js';
+import { OpenApiCheck } from './openapi-check.js';
 import { codeFor, wrongCodeFor } from './otp.js';
 
 export const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
@@ -69,8 +71,29 @@ export class TestApp {
     return wrongCodeFor(secret, this.clock.nowMs());
   }
 
-  fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    return fetch(`${this.url}${path}`, init);
+  private checker: Promise<OpenApiCheck> | undefined;
+
+  /**
+   * Every response a test receives here is checked against the OpenAPI document the service
+   * serves (/docs-json): status declared, body matching its schema, required headers present. A
+   * mismatch fails the test that made the request.
+   */
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const response = await fetch(`${this.url}${path}`, init);
+    if (!path.startsWith('/docs')) await this.conforms(init.method ?? 'GET', response);
+    return response;
+  }
+
+  private async conforms(method: string, response: Response): Promise<void> {
+    this.checker ??= fetch(`${this.url}/docs-json`).then(
+      async (r) => new OpenApiCheck((await r.json()) as ConstructorParameters<typeof OpenApiCheck>[0]),
+    );
+    const check = await this.checker;
+    const bytes = Buffer.from(await response.clone().arrayBuffer());
+    const isJson = (response.headers.get('content-type') ?? '').includes('json');
+    const json: unknown = isJson && bytes.length > 0 ? JSON.parse(bytes.toString('utf8')) : undefined;
+    const problems = check.check(method, response.url, response.status, response.headers, { json, bytes: bytes.length });
+    if (problems.length > 0) throw new AssertionError({ message: `The response does not match the OpenAPI document:\n  ${problems.join('\n  ')}` });
   }
 
   createClient(scopes = 'devices:write devices:read otp:verify', name = 'Test client'): Promise<ClientCredentials> {
@@ -134,6 +157,17 @@ export interface StartOptions {
   logs?: LogSink;
   /** Shared by replicas of one test, so that they agree on the time. */
   clock?: TestClock;
+  /** Listen here instead of a random port (when PUBLIC_URL must name the real address). */
+  port?: number;
+}
+
+/** A loopback port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** Starts the real application (real Postgres, real Redis) on a random loopback port. */
@@ -151,7 +185,7 @@ export async function startApp(env: TestEnvironment, overrides: Record<string, s
   const clock = options.clock ?? new TestClock();
   const runtime = await prepareRuntime(config, createLogger(config.logLevel, options.logs), clock);
   const app = await createApp(runtime);
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as AddressInfo;
   return new TestApp(app, `http://127.0.0.1:${address.port}`, config, env, clock);
 }

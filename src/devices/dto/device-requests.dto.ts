@@ -25,7 +25,7 @@ const DeviceName = (example: string, description?: string) =>
   );
 
 export class CreateDeviceDto {
-  @ApiProperty({ example: 'TOTP', description: 'Only TOTP for now (400 UNSUPPORTED_DEVICE_TYPE otherwise)' })
+  @ApiProperty({ enum: ['TOTP'], example: 'TOTP', description: 'Only TOTP for now (400 UNSUPPORTED_DEVICE_TYPE otherwise)' })
   @IsDefined()
   @IsString()
   deviceType: string;
@@ -36,7 +36,12 @@ export class CreateDeviceDto {
   )
   deviceName: string;
 
-  @ApiPropertyOptional({ example: 'ada@example.com', maxLength: 128, description: 'Label in the authenticator app; defaults to userId' })
+  @ApiPropertyOptional({
+    example: 'ada@example.com',
+    minLength: 1,
+    maxLength: 128,
+    description: 'Label in the authenticator app; defaults to userId',
+  })
   @Transform(trim)
   @IsOptional()
   @IsString()
@@ -51,7 +56,7 @@ export class RenameDeviceDto {
 }
 
 export class OtpDto {
-  @ApiProperty({ example: '523471', description: "Digits only, as many as the device's policy (6 by default)" })
+  @ApiProperty({ example: '523471', pattern: '^[0-9]{6,8}$', description: "Digits only, as many as the device's policy (6 by default)" })
   @IsDefined()
   @IsString()
   @Matches(/^\d{6,8}$/, { message: 'otp must be 6 to 8 digits' })

@@ -1,0 +1,120 @@
+import type { HeaderObject, OpenAPIObject, OperationObject, ReferenceObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
+import { type ErrorCode, statusOf } from '../error-codes.js';
+import { codeOf, type DocumentedError, ERROR_CODES_EXTENSION, errorExample } from './error-docs.js';
+import { ERROR_SCHEMAS, header, OAUTH_ERRORS_EXTENSION, oauthErrorResponses } from './schemas.js';
+
+// Codes that come with Retry-After (the filter sets it from the error's retryAfterSeconds).
+const RETRY_AFTER: ReadonlySet<ErrorCode> = new Set(['SERVICE_UNAVAILABLE', 'RATE_LIMITED', 'DEVICE_LOCKED', 'ACTIVATION_IN_PROGRESS']);
+// Any route can answer these: a malformed request, one that did not arrive in time, oversized
+// headers, a body too large or of another type (also where none is expected), an outage or shutdown.
+const EVERY_ROUTE: ErrorCode[] = [
+  'INVALID_REQUEST',
+  'REQUEST_TIMEOUT',
+  'HEADERS_TOO_LARGE',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'SERVICE_UNAVAILABLE',
+];
+const WITH_BODY: ErrorCode[] = ['VALIDATION_FAILED'];
+const PROTECTED: ErrorCode[] = ['UNAUTHORIZED', 'INVALID_TOKEN', 'INSUFFICIENT_SCOPE'];
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
+
+export interface DocumentOptions {
+  publicUrl: string;
+  tags: Array<{ name: string; description: string }>;
+}
+
+/**
+ * Completes the document Nest builds from the decorators with everything systematic, so it is true
+ * for every route alike: the error responses each route can give (its own codes plus those of every
+ * route, every route with a body or parameters, every protected route), each with the ErrorEnvelope
+ * schema narrowed to those codes, examples and headers; X-Request-Id on every response; `security:
+ * []` on public routes; unknown fields refused in request bodies; servers and tags.
+ */
+export function completeDocument(document: OpenAPIObject, options: DocumentOptions): OpenAPIObject {
+  document.servers = [{ url: options.publicUrl, description: 'This deployment (PUBLIC_URL)' }];
+  document.tags = options.tags;
+  const components = (document.components ??= {});
+  components.schemas = { ...components.schemas, ...ERROR_SCHEMAS };
+  for (const path of Object.values(document.paths)) {
+    for (const method of METHODS) {
+      const operation = path[method];
+      if (operation !== undefined) completeOperation(operation, components.schemas);
+    }
+  }
+  return document;
+}
+
+function completeOperation(operation: OperationObject, schemas: Record<string, SchemaObject | ReferenceObject>): void {
+  const extensions = operation as OperationObject & Record<string, unknown>;
+  const own = (extensions[ERROR_CODES_EXTENSION] as DocumentedError[] | undefined) ?? [];
+  const oauth = extensions[OAUTH_ERRORS_EXTENSION] === true;
+  delete extensions[ERROR_CODES_EXTENSION];
+  delete extensions[OAUTH_ERRORS_EXTENSION];
+  const isProtected = (operation.security ?? []).length > 0;
+  if (!isProtected) operation.security = [];
+  const derived: ErrorCode[] = [
+    ...EVERY_ROUTE,
+    ...(operation.requestBody !== undefined || (operation.parameters ?? []).length > 0 ? ['VALIDATION_FAILED' as const] : []),
+    ...(operation.requestBody !== undefined ? WITH_BODY : []),
+    ...(isProtected ? PROTECTED : []),
+  ];
+  const errors = dedupe([...own, ...derived]);
+  for (const [status, group] of groupByStatus(oauth ? errors.filter((e) => ['REQUEST_TIMEOUT', 'HEADERS_TOO_LARGE'].includes(codeOf(e))) : errors)) {
+    operation.responses[String(status)] = errorResponse(group);
+  }
+  if (oauth) Object.assign(operation.responses, oauthErrorResponses());
+  for (const [status, response] of Object.entries(operation.responses)) {
+    if (status.startsWith('2'))
+      (response as ResponseObject).headers = { 'X-Request-Id': header('XRequestId'), ...(response as ResponseObject).headers };
+  }
+  refuseUnknownFields(operation, schemas);
+}
+
+function dedupe(errors: DocumentedError[]): DocumentedError[] {
+  const seen = new Map<ErrorCode, DocumentedError>();
+  for (const e of errors) if (!seen.has(codeOf(e)) || typeof e !== 'string') seen.set(codeOf(e), e);
+  return [...seen.values()];
+}
+
+function groupByStatus(errors: DocumentedError[]): Map<number, DocumentedError[]> {
+  const groups = new Map<number, DocumentedError[]>();
+  for (const e of errors) groups.set(statusOf(codeOf(e)), [...(groups.get(statusOf(codeOf(e))) ?? []), e]);
+  return new Map([...groups.entries()].sort(([a], [b]) => a - b));
+}
+
+function errorResponse(group: DocumentedError[]): ResponseObject {
+  const codes = group.map(codeOf);
+  const headers: Record<string, HeaderObject> = { 'X-Request-Id': header('XRequestId') };
+  if (codes.some((c) => RETRY_AFTER.has(c)))
+    headers['Retry-After'] = header(
+      'RetryAfter',
+      codes.every((c) => RETRY_AFTER.has(c)),
+    );
+  if (codes.some((c) => PROTECTED.includes(c)))
+    headers['WWW-Authenticate'] = header(
+      'WWWAuthenticateBearer',
+      codes.every((c) => PROTECTED.includes(c)),
+    );
+  return {
+    description: codes.join(' | '),
+    headers,
+    content: {
+      'application/json': {
+        schema: {
+          allOf: [{ $ref: '#/components/schemas/ErrorEnvelope' }, { type: 'object', required: ['code'], properties: { code: { type: 'string', enum: codes } } }],
+        },
+        examples: Object.fromEntries(group.map((e) => [codeOf(e), { summary: codeOf(e), value: errorExample(e) }])),
+      },
+    },
+  };
+}
+
+/** API.md: unknown JSON fields are refused (400), so request body schemas say so. */
+function refuseUnknownFields(operation: OperationObject, schemas: Record<string, SchemaObject | ReferenceObject>): void {
+  const body = operation.requestBody as { content?: Record<string, { schema?: SchemaObject | ReferenceObject }> } | undefined;
+  const schema = body?.content?.['application/json']?.schema;
+  if (schema === undefined || !('$ref' in schema)) return;
+  const target = schemas[schema.$ref.replace('#/components/schemas/', '')];
+  if (target !== undefined && !('$ref' in target)) target.additionalProperties = false;
+}

@@ -1,0 +1,85 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+
+// ajv-formats is CommonJS; its default export is the plugin function.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+interface Schema {
+  $ref?: string;
+  [key: string]: unknown;
+}
+interface Response {
+  headers?: Record<string, { required?: boolean }>;
+  content?: Record<string, { schema?: Schema }>;
+}
+interface Operation {
+  responses: Record<string, Response>;
+}
+interface Document {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema> };
+}
+
+/**
+ * Checks a response against the OpenAPI document the service serves: its status is declared for the
+ * operation, its body matches the declared schema for its content type, and the headers the
+ * document says every such response carries are there. Returns the problems (none: it conforms).
+ */
+export class OpenApiCheck {
+  private readonly ajv = new Ajv({ strict: false, allErrors: true, discriminator: true });
+  private readonly routes: Array<{ method: string; pattern: RegExp; operation: Operation }> = [];
+  private readonly validators = new Map<Schema, ValidateFunction>();
+
+  constructor(document: Document) {
+    addFormats(this.ajv);
+    this.ajv.addSchema({ $id: 'openapi', components: document.components }, 'openapi');
+    for (const [path, item] of Object.entries(document.paths)) {
+      const pattern = new RegExp(`^${path.replace(/[.]/g, '\\.').replace(/\{[^}]+\}/g, '[^/]+')}$`);
+      for (const [method, operation] of Object.entries(item)) this.routes.push({ method: method.toUpperCase(), pattern, operation });
+    }
+  }
+
+  check(method: string, url: string, status: number, headers: Headers, body: { json?: unknown; bytes: number }): string[] {
+    const path = new URL(url).pathname; // as sent: a parameter's %-escapes stay inside its segment
+    const route = this.routes.find((r) => r.method === method.toUpperCase() && r.pattern.test(path));
+    // A route the document does not have: only the error envelope of a 404 or 405 is right (or of
+    // the 400, 413 or 415 that a malformed, oversized or unsupported body gets before routing).
+    if (route === undefined) {
+      if (![400, 404, 405, 413, 415].includes(status)) return [`${method} ${path}: undocumented route answered ${status}`];
+      return this.validate({ $ref: '#/components/schemas/ErrorEnvelope' }, body.json, `${method} ${path} ${status}`);
+    }
+    const response = route.operation.responses[String(status)];
+    if (response === undefined)
+      return [`${method} ${path}: status ${status} is not declared (declared: ${Object.keys(route.operation.responses).join(', ')})`];
+    const problems: string[] = [];
+    for (const [name, declared] of Object.entries(response.headers ?? {})) {
+      if (declared.required === true && !headers.has(name)) problems.push(`${method} ${path} ${status}: header ${name} missing`);
+    }
+    const contentType = (headers.get('content-type') ?? '').split(';')[0].trim();
+    if (response.content === undefined) {
+      if (body.bytes > 0) problems.push(`${method} ${path} ${status}: a body (${contentType}) where none is declared`);
+      return problems;
+    }
+    const media = response.content[contentType];
+    if (media === undefined)
+      return [...problems, `${method} ${path} ${status}: content type ${contentType} not declared (${Object.keys(response.content).join(', ')})`];
+    if (contentType === 'application/json' && media.schema !== undefined)
+      problems.push(...this.validate(media.schema, body.json, `${method} ${path} ${status}`));
+    return problems;
+  }
+
+  private validate(schema: Schema, value: unknown, where: string): string[] {
+    let validator = this.validators.get(schema);
+    if (validator === undefined) {
+      validator = this.ajv.compile(rebase(schema));
+      this.validators.set(schema, validator);
+    }
+    if (validator(value)) return [];
+    return (validator.errors ?? []).map((e) => `${where}: body${e.instancePath} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+  }
+}
+
+/** Points the document's local references (#/components/…) at the schema registered as "openapi". */
+function rebase(schema: Schema): Schema {
+  return JSON.parse(JSON.stringify(schema).replace(/"#\/components\//g, '"openapi#/components/')) as Schema;
+}
