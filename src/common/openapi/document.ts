@@ -102,7 +102,10 @@ function errorResponse(group: DocumentedError[]): ResponseObject {
     content: {
       'application/json': {
         schema: {
-          allOf: [{ $ref: '#/components/schemas/ErrorEnvelope' }, { type: 'object', required: ['code'], properties: { code: { type: 'string', enum: codes } } }],
+          allOf: [
+            { $ref: '#/components/schemas/ErrorEnvelope' },
+            { type: 'object', required: ['code'], properties: { code: { type: 'string', enum: codes } } },
+          ],
         },
         examples: Object.fromEntries(group.map((e) => [codeOf(e), { summary: codeOf(e), value: errorExample(e) }])),
       },

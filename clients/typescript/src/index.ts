@@ -1,0 +1,15 @@
+export {
+  type AuditEvent,
+  type AuditEventsPage,
+  type CreatedRegistration,
+  type CreateDeviceRequest,
+  type Device,
+  type DeviceList,
+  type OtpAccepted,
+  type Page,
+  TotpClient,
+  type TotpClientOptions,
+} from './client.js';
+export { type ErrorCode, type ErrorEnvelope, type OAuthErrorCode, TotpApiError, TotpTokenError } from './errors.js';
+export { type TokenResponse } from './token-provider.js';
+export type { components, operations, paths } from './schema.js';

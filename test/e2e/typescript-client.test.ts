@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TotpApiError, TotpClient, type TotpClientOptions, TotpTokenError } from '../../clients/typescript/src/index.js';
+import { createEnvironment, destroyEnvironment, startApp, startTestApp, type TestApp } from '../support/harness.js';
+import { sleep } from '../support/otp.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+
+/** Every request the client sends, as "METHOD path status". */
+function recordingFetch(): { fetch: (request: Request) => Promise<Response>; sent: string[] } {
+  const sent: string[] = [];
+  return {
+    sent,
+    fetch: async (request) => {
+      const response = await fetch(request);
+      sent.push(`${request.method} ${new URL(request.url).pathname} ${response.status}`);
+      return response;
+    },
+  };
+}
+
+const tokenRequests = (sent: string[]) => sent.filter((s) => s.startsWith('POST /oauth/token 200')).length;
+
+describe('TypeScript client (clients/typescript) against the real service', () => {
+  let app: TestApp & { teardown(): Promise<void> };
+  let client: (options?: Partial<TotpClientOptions>) => Promise<TotpClient>;
+
+  before(async () => {
+    app = await startTestApp();
+    client = async (options = {}) => {
+      const { clientId, clientSecret } = await app.createClient();
+      return new TotpClient({ baseUrl: app.url, clientId, clientSecret, ...options });
+    };
+  });
+  after(() => app.teardown());
+
+  it('runs the whole flow with one token: create, QR (PNG and SVG), activate, verify, list, rename, events, delete', async () => {
+    const { fetch, sent } = recordingFetch();
+    const totp = await client({ fetch });
+    const created = await totp.createDevice('ada', { deviceType: 'TOTP', deviceName: 'Pixel' });
+    assert.match(created.authId, /^[0-9a-f-]{36}$/);
+    const png = await totp.getDeviceQrCode('ada', created.authId, 'png');
+    assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+    assert.match(await totp.getDeviceQrCode('ada', created.authId, 'svg'), /<svg/);
+    const activated = await totp.activateDevice('ada', created.authId, app.code(created.secret));
+    app.clock.advance(30_000);
+    assert.equal((await totp.verifyDeviceOtp('ada', activated.deviceId, app.code(created.secret))).deviceId, activated.deviceId);
+    app.clock.advance(30_000);
+    assert.equal((await totp.verifyUserOtp('ada', app.code(created.secret))).deviceId, activated.deviceId);
+    const renamed = await totp.renameDevice('ada', activated.deviceId, 'Work phone');
+    assert.equal(renamed.deviceName, 'Work phone');
+    assert.equal((await totp.getDevice('ada', activated.deviceId)).status, 'ACTIVE');
+    const listed = [];
+    for await (const device of totp.allDevices('ada', 1)) listed.push(device.deviceId);
+    assert.deepEqual(listed, [activated.deviceId]);
+    const events = await totp.listUserEvents('ada');
+    assert.deepEqual(
+      events.events.map((e) => e.type),
+      ['DEVICE_RENAMED', 'OTP_VERIFIED', 'OTP_VERIFIED', 'DEVICE_ACTIVATED', 'REGISTRATION_CREATED'],
+    );
+    await totp.deleteDevice('ada', activated.deviceId);
+    await assert.rejects(
+      totp.getDevice('ada', activated.deviceId),
+      (e: unknown) => e instanceof TotpApiError && e.status === 404 && e.code === 'DEVICE_NOT_FOUND',
+    );
+    assert.equal(tokenRequests(sent), 1, sent.join('\n'));
+  });
+
+  it('throws typed errors: the envelope code, field errors, attempts left, and the token endpoint error', async () => {
+    const totp = await client();
+    await assert.rejects(totp.createDevice('bob', { deviceType: 'TOTP', deviceName: '' }), (e: unknown) => {
+      assert.ok(e instanceof TotpApiError);
+      assert.equal(e.code, 'VALIDATION_FAILED');
+      assert.equal(e.status, 400);
+      assert.equal(e.errors?.[0]?.field, 'deviceName');
+      assert.match(e.requestId ?? '', /./);
+      return true;
+    });
+    const created = await totp.createDevice('bob', { deviceType: 'TOTP', deviceName: 'Phone' });
+    const wrong = app.code(created.secret) === '000000' ? '111111' : '000000';
+    await assert.rejects(totp.activateDevice('bob', created.authId, wrong), (e: unknown) => {
+      assert.ok(e instanceof TotpApiError);
+      assert.equal(e.code, 'INVALID_OTP');
+      assert.equal(e.remainingAttempts, 4);
+      return true;
+    });
+    const { clientId } = await app.createClient();
+    const stranger = new TotpClient({ baseUrl: app.url, clientId, clientSecret: 'not-the-secret-not-the-secret-not-the-secret' });
+    await assert.rejects(
+      stranger.listDevices('bob'),
+      (e: unknown) => e instanceof TotpTokenError && e.status === 401 && e.error === 'invalid_client',
+    );
+  });
+
+  it('fetches one token for 50 concurrent calls, and refreshes it once, before it expires', async () => {
+    const { fetch, sent } = recordingFetch();
+    let now = Date.now();
+    const totp = await client({ fetch, now: () => now });
+    await Promise.all(Array.from({ length: 50 }, () => totp.listDevices('carol')));
+    assert.equal(tokenRequests(sent), 1);
+    now += 3_000_000; // well inside the hour
+    await totp.listDevices('carol');
+    assert.equal(tokenRequests(sent), 1);
+    now += 600_000 - 59_000; // 59 s before expiry: inside the 60 s margin
+    await Promise.all(Array.from({ length: 50 }, () => totp.listDevices('carol')));
+    assert.equal(tokenRequests(sent), 2);
+    assert.equal(sent.filter((s) => !s.endsWith(' 200')).length, 0, sent.join('\n'));
+  });
+
+  it('gets a new token once when the service refuses the cached one (expired on its clock)', async () => {
+    const { fetch, sent } = recordingFetch();
+    const totp = await client({ fetch });
+    await totp.listDevices('dave');
+    app.clock.advance(3_700_000); // past exp and the 30 s leeway
+    await totp.listDevices('dave');
+    assert.deepEqual(
+      sent.map((s) => s.replace(/\/v1\/users\/dave\/devices/, 'list')),
+      ['POST /oauth/token 200', 'GET list 200', 'GET list 401', 'POST /oauth/token 200', 'GET list 200'],
+    );
+  });
+
+  it('retries a 429 after its Retry-After, and returns the 429 as an error when Retry-After is too long', async () => {
+    const limited = await startTestApp({ RATE_LIMIT_PER_CLIENT_PER_SECOND: '1' });
+    try {
+      const { clientId, clientSecret } = await limited.createClient();
+      const { fetch, sent } = recordingFetch();
+      const waits: number[] = [];
+      const totp = new TotpClient({
+        baseUrl: limited.url,
+        clientId,
+        clientSecret,
+        fetch,
+        sleep: async (ms) => {
+          waits.push(ms);
+          await sleep(ms);
+        },
+      });
+      await totp.createDevice('erin', { deviceType: 'TOTP', deviceName: 'One' });
+      await totp.createDevice('erin', { deviceType: 'TOTP', deviceName: 'Two' });
+      const creates = sent.filter((s) => s.startsWith('POST /v1'));
+      assert.ok(creates.includes('POST /v1/users/erin/devices 429'), creates.join('\n'));
+      assert.equal(creates.filter((s) => s.endsWith(' 201')).length, 2);
+      assert.ok(waits.length >= 1 && waits.every((ms) => ms >= 1000 && ms <= 1100), `waited ${waits.join(', ')} ms`);
+
+      const impatient = new TotpClient({ baseUrl: limited.url, clientId, clientSecret, maxRetryDelayMs: 500 });
+      await impatient.createDevice('erin', { deviceType: 'TOTP', deviceName: 'Three' }).catch(() => undefined);
+      await assert.rejects(
+        impatient.createDevice('erin', { deviceType: 'TOTP', deviceName: 'Four' }),
+        (e: unknown) => e instanceof TotpApiError && e.status === 429 && e.code === 'RATE_LIMITED' && (e.retryAfterSeconds ?? 0) >= 1,
+      );
+    } finally {
+      await limited.teardown();
+    }
+  });
+});
+
+describe('TypeScript client while Postgres is away', () => {
+  const proxy = new TcpProxy(5432);
+  let app: TestApp;
+  let env: Awaited<ReturnType<typeof createEnvironment>>;
+
+  before(async () => {
+    env = await createEnvironment();
+    await proxy.start();
+    const url = new URL(env.databaseUrl);
+    url.port = String(proxy.port);
+    app = await startApp({ ...env, databaseUrl: url.toString() });
+  });
+  after(async () => {
+    await app.close();
+    await proxy.stop();
+    await destroyEnvironment(env);
+  });
+
+  it('retries the 503 after its Retry-After and succeeds once Postgres is back', async () => {
+    const { clientId, clientSecret } = await app.createClient();
+    const { fetch, sent } = recordingFetch();
+    const waits: number[] = [];
+    const totp = new TotpClient({
+      baseUrl: app.url,
+      clientId,
+      clientSecret,
+      fetch,
+      sleep: async (ms) => {
+        waits.push(ms);
+        if (waits.length === 1) await proxy.restart();
+        await sleep(ms);
+      },
+    });
+    await totp.accessToken();
+    await proxy.stop();
+    const page = await totp.listDevices('frank');
+    assert.deepEqual(page.devices, []);
+    assert.ok(sent.includes('GET /v1/users/frank/devices 503'), sent.join('\n'));
+    assert.ok(waits[0] >= 1000, `waited ${waits[0]} ms after a Retry-After of at least 1 s`);
+  });
+});
