@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
-import net from 'node:net';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { DependencyUnavailableError } from '../common/domain-error.js';
+import { sendCancelRequest } from './cancel-request.js';
 import { classify, DatabaseError } from './database-errors.js';
+import { nameOf } from './statement-names.js';
 
 export interface DatabaseOptions {
   url: string;
@@ -31,15 +31,9 @@ export interface Queryable {
 
 // After a cancel request, how long the statement gets to stop before its connection is dropped.
 const CANCEL_GRACE_MS = 500;
-const names = new Map<string, string>();
-const nameOf = (text: string): string => {
-  let name = names.get(text);
-  if (name === undefined) {
-    name = `s_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
-    names.set(text, name);
-  }
-  return name;
-};
+
+// Connections that failed while leased: released with an error, so the pool drops them.
+const lost = new WeakSet<pg.PoolClient>();
 
 interface Lease {
   client: pg.PoolClient;
@@ -74,7 +68,22 @@ export class Database implements Queryable {
     });
     // Idle pooled connections emit errors when Postgres restarts; handled here, they never crash
     // the process, and the pool replaces them.
-    pool.on('error', (error) => this.options.logger.warn({ err: error }, 'postgres pool connection error'));
+    pool.on('error', (error) => this.options.logger.warn({ err: classify(error) }, 'postgres pool connection error'));
+    // The pool listens for a connection's errors only while it is idle. One that Postgres ends while
+    // it is leased (a restart, pg_terminate_backend), even in the same packet that completed its
+    // connect, would emit 'error' unheard and end the process: listened for from the moment of
+    // acquisition, and the connection is dropped at release.
+    const onLeasedError = (client: pg.PoolClient) => (error: Error) => {
+      lost.add(client);
+      this.options.logger.warn({ err: classify(error) }, 'postgres connection lost while in use');
+    };
+    const listeners = new WeakMap<pg.PoolClient, (error: Error) => void>();
+    pool.on('acquire', (client) => {
+      const listener = listeners.get(client) ?? onLeasedError(client);
+      listeners.set(client, listener);
+      client.on('error', listener);
+    });
+    pool.on('release', (_error, client) => client.removeListener('error', listeners.get(client)!));
     return pool;
   }
 
@@ -110,7 +119,7 @@ export class Database implements Queryable {
       if (!lease.tainted) await this.run(lease, 'ROLLBACK', [], { prepare: false }).catch(() => (lease.tainted = true));
       throw error;
     } finally {
-      lease.client.release(lease.tainted);
+      this.release(lease);
     }
   }
 
@@ -136,7 +145,7 @@ export class Database implements Queryable {
     try {
       return await this.run<T>(lease, text, values, options);
     } finally {
-      lease.client.release(lease.tainted);
+      this.release(lease);
     }
   }
 
@@ -148,6 +157,10 @@ export class Database implements Queryable {
     }
   }
 
+  private release(lease: Lease): void {
+    lease.client.release(lease.tainted || lost.has(lease.client));
+  }
+
   private run<T>(lease: Lease, text: string, values: unknown[], options: QueryOptions): Promise<T[]> {
     const prepared = this.options.preparedStatements && options.prepare !== false;
     const query: pg.QueryConfig = prepared ? { name: nameOf(text), text, values } : { text, values };
@@ -156,7 +169,7 @@ export class Database implements Queryable {
       let grace: NodeJS.Timeout | undefined;
       const deadline = setTimeout(() => {
         lease.tainted = true;
-        this.cancel(lease.client);
+        sendCancelRequest(lease.client, this.options.timeoutMs);
         grace = setTimeout(
           () =>
             reject(new DependencyUnavailableError('postgres', new DatabaseError({ message: 'the statement did not stop after a cancel request' }))),
@@ -178,27 +191,5 @@ export class Database implements Queryable {
         },
       );
     });
-  }
-
-  /** A protocol CancelRequest (PostgreSQL's, which PgBouncer forwards) for the statement running on `client`. */
-  private cancel(client: pg.PoolClient): void {
-    const { host, port, processID, secretKey } = client as pg.PoolClient & {
-      host: string;
-      port: number;
-      processID: number | null;
-      secretKey: number | null;
-    };
-    if (processID === null || secretKey === null) return;
-    const packet = Buffer.alloc(16);
-    packet.writeInt32BE(16, 0);
-    packet.writeInt32BE(80877102, 4);
-    packet.writeInt32BE(processID, 8);
-    packet.writeInt32BE(secretKey, 12);
-    const socket = host.startsWith('/') ? net.connect(`${host}/.s.PGSQL.${port}`) : net.connect(port, host);
-    // Written, then left for the server to close: PgBouncer drops a cancel whose sender has
-    // already half-closed the connection.
-    socket.setTimeout(this.options.timeoutMs, () => socket.destroy());
-    socket.on('error', () => undefined);
-    socket.on('connect', () => socket.write(packet));
   }
 }

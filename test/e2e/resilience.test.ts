@@ -216,6 +216,41 @@ describe('resilience: Postgres outages', () => {
     assert.equal((await api.call('POST', `/v1/users/pg-user/devices/${deviceId}/verify`, { otp: codeFor(secret) })).status, 200);
   });
 
+  it('survives Postgres ending its connections under load (pg_terminate_backend, then a restart): never a 500, never exits, recovers', async () => {
+    const pid = service.pid;
+    const admin = new pg.Client({ connectionString: postgres.url });
+    await admin.connect();
+    const statuses = new Map<number, number>();
+    let running = true;
+    const worker = async (w: number) => {
+      for (let i = 0; running; i++) {
+        const r = i % 2 === 0 ? await api.create(`pg-load-${w}-${i % 4}`) : await api.call('GET', `/v1/users/pg-load-${w}-${i % 4}/devices`);
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+      }
+    };
+    const load = Promise.all(Array.from({ length: 20 }, (_, w) => worker(w)));
+    try {
+      // Connections ended in the middle of statements, between the statements of a transaction and while idle.
+      for (let i = 0; i < 8; i++) {
+        await sleep(250);
+        await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+      }
+      await admin.end();
+      await postgres.stop();
+      await sleep(300);
+      await postgres.start();
+      await sleep(1000);
+    } finally {
+      running = false;
+      await load;
+    }
+    const seen = Object.fromEntries(statuses);
+    assert.ok(service.running && service.pid === pid, `the service exited: ${JSON.stringify(seen)}\n${service.output.slice(-3000)}`);
+    for (const status of statuses.keys()) assert.ok([200, 201, 409, 503].includes(status), `answered ${status}: ${JSON.stringify(seen)}`);
+    assert.ok((statuses.get(201) ?? 0) > 0 && (statuses.get(503) ?? 0) > 0, JSON.stringify(seen));
+    await api.until(200, () => api.call('GET', '/v1/users/pg-user/devices'), 2000);
+  });
+
   it('answers 503 within 3 s while Postgres hangs (SIGSTOP) and works again after SIGCONT', async () => {
     const { deviceId, secret } = await api.activeDevice('pg-hung');
     postgres.pause();
