@@ -22,6 +22,11 @@ const TAGS = [
       'Enrol an authenticator app: create (pending), show the QR code, activate with the first code; list, read, rename and delete devices',
   },
   { name: 'Verification', description: "The login step: verify a code against one device or against all of a user's devices" },
+  {
+    name: 'Recovery codes',
+    description: 'One-time codes for a user who lost the phone: issued at the first activation, verified once each, regenerated',
+  },
+  { name: 'Users', description: 'Erase everything of a user' },
   { name: 'Audit', description: 'The security events of a user' },
   { name: 'Operations', description: 'Liveness and readiness probes' },
 ];

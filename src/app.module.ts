@@ -11,6 +11,8 @@ import { BatchedStatements } from './database/batched-statements.js';
 import { Database } from './database/database.js';
 import { DevicesModule } from './devices/devices.module.js';
 import { HealthModule } from './health/health.module.js';
+import { RecoveryModule } from './recovery/recovery.module.js';
+import { UsersModule } from './users/users.module.js';
 import { CounterStore } from './counters/counter.store.js';
 import { PendingStore } from './pending/pending.store.js';
 import { RedisConnection } from './redis/redis-connection.js';
@@ -60,7 +62,7 @@ export class AppModule {
   static forRoot(runtime: Runtime): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(runtime), AuthModule, AuditModule, DevicesModule, HealthModule],
+      imports: [CoreModule.forRoot(runtime), AuthModule, AuditModule, DevicesModule, RecoveryModule, UsersModule, HealthModule],
     };
   }
 }

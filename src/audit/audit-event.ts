@@ -11,6 +11,11 @@ export const AUDIT_EVENT_TYPES = [
   'VERIFICATION_FAILED',
   'REPLAY_REFUSED',
   'DEVICE_LOCKED',
+  'RECOVERY_CODES_ISSUED',
+  'RECOVERY_CODE_USED',
+  'RECOVERY_CODE_FAILED',
+  'USER_LOCKED',
+  'USER_ERASED',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
@@ -23,11 +28,16 @@ export const AUDIT_EVENT_DETAILS: Record<AuditEventType, Record<string, 'string'
   REGISTRATION_EXPIRED: {},
   REGISTRATION_DELETED: {},
   DEVICE_RENAMED: { deviceName: 'string' },
-  DEVICE_DELETED: { reason: 'string' },
+  DEVICE_DELETED: { reason: 'string' }, // reason only when the service deleted it (an activation that lost its registration)
   OTP_VERIFIED: {},
   VERIFICATION_FAILED: {},
   REPLAY_REFUSED: {},
   DEVICE_LOCKED: { lockedUntil: 'date-time' },
+  RECOVERY_CODES_ISSUED: { count: 'integer' },
+  RECOVERY_CODE_USED: { remainingCodes: 'integer' },
+  RECOVERY_CODE_FAILED: { reason: 'string' }, // reason only for a code used before (not counted towards the lock)
+  USER_LOCKED: { lockedUntil: 'date-time' },
+  USER_ERASED: { devices: 'integer', registrations: 'integer' },
 };
 
 /** A security event. Never holds a secret or an OTP. */

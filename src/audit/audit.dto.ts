@@ -30,7 +30,9 @@ export const AUDIT_EVENT_SCHEMAS: Record<string, SchemaObject> = Object.fromEntr
         detail: {
           type: 'object',
           additionalProperties: false,
-          description: 'Non-secret facts of the event; names are removed when the user is erased',
+          // Every fact is always written; deviceName is removed when the user is erased.
+          required: Object.keys(AUDIT_EVENT_DETAILS[type]).filter((name) => name !== 'deviceName' && name !== 'reason'),
+          description: 'Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId})',
           properties: Object.fromEntries(
             Object.entries(AUDIT_EVENT_DETAILS[type]).map(([name, kind]) => [
               name,

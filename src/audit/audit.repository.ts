@@ -67,6 +67,14 @@ export class AuditRepository {
     await this.inserts.submit(event);
   }
 
+  /** Erasing a user: their events stay, without the names they gave their devices. */
+  async forgetDeviceNames(clientId: string, userId: string): Promise<void> {
+    await this.db.query(`UPDATE audit_events SET detail = detail - 'deviceName' WHERE client_id = $1 AND user_id = $2 AND detail ? 'deviceName'`, [
+      clientId,
+      userId,
+    ]);
+  }
+
   /** Newest first, keyset-paginated on the sequence number; may be read from the replica. */
   async listForUser(clientId: string, userId: string, limit: number, beforeSeq?: string): Promise<AuditEvent[]> {
     const rows = await this.db.read<AuditRow>(

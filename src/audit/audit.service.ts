@@ -34,6 +34,11 @@ export class AuditService implements OnApplicationBootstrap, OnApplicationShutdo
     this.sweeper = new PeriodicTask('expiry sweep', EXPIRY_SWEEP_MS, () => this.sweepExpiries(), logger);
   }
 
+  /** Erasing a user: their events lose the device names. */
+  forgetDeviceNames(clientId: string, userId: string): Promise<void> {
+    return this.events.forgetDeviceNames(clientId, userId);
+  }
+
   /** Records an event (group-committed with others arriving at the same time). */
   async record(input: AuditInput): Promise<void> {
     await this.events.insert({

@@ -16,7 +16,7 @@ export const ApiUserId = () =>
     name: 'userId',
     description: 'Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".."',
     example: 'ada',
-    schema: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._@+-]{1,128}$' },
+    schema: { type: 'string', minLength: 1, maxLength: 128, pattern: '^(?!\\.{1,2}$)[A-Za-z0-9._@+-]{1,128}$' },
   });
 
 /** A UUID in a path. */

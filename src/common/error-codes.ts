@@ -7,6 +7,7 @@ export const ERROR_CODE_LIST = [
   'INVALID_REQUEST',
   'UNSUPPORTED_DEVICE_TYPE',
   'INVALID_OTP',
+  'INVALID_RECOVERY_CODE',
   'UNAUTHORIZED',
   'INVALID_TOKEN',
   'INSUFFICIENT_SCOPE',
@@ -24,6 +25,7 @@ export const ERROR_CODE_LIST = [
   'HEADERS_TOO_LARGE',
   'TOO_MANY_ATTEMPTS',
   'DEVICE_LOCKED',
+  'USER_LOCKED',
   'RATE_LIMITED',
   'SERVICE_UNAVAILABLE',
   'INTERNAL_ERROR',
@@ -38,6 +40,7 @@ export function statusOf(code: ErrorCode): number {
     case 'INVALID_REQUEST':
     case 'UNSUPPORTED_DEVICE_TYPE':
     case 'INVALID_OTP':
+    case 'INVALID_RECOVERY_CODE':
       return 400;
     case 'UNAUTHORIZED':
     case 'INVALID_TOKEN':
@@ -65,6 +68,7 @@ export function statusOf(code: ErrorCode): number {
       return 431;
     case 'TOO_MANY_ATTEMPTS':
     case 'DEVICE_LOCKED':
+    case 'USER_LOCKED':
     case 'RATE_LIMITED':
       return 429;
     case 'INTERNAL_ERROR':

@@ -1,3 +1,4 @@
+import type { PendingRegistration } from '../pending/pending.store.js';
 import type { HashAlgorithm } from '../config/config.js';
 
 /** An active TOTP device. Pending registrations never come here (they live in the pending store). */
@@ -67,4 +68,25 @@ export const toDevice = (r: DeviceRow): Device => ({
   createdAt: r.created_at,
   activatedAt: r.activated_at,
   lastUsedAt: r.last_used_at,
+});
+
+/** The device a registration becomes; the activating code's step is spent (it cannot verify a login). */
+export const activatedDevice = (r: PendingRegistration, keyId: string, step: number, now: Date): Device => ({
+  id: r.authId,
+  clientId: r.clientId,
+  userId: r.userId,
+  deviceType: r.deviceType,
+  deviceName: r.deviceName,
+  sealedSecret: r.sealedSecret,
+  keyId,
+  algorithm: r.algorithm,
+  digits: r.digits,
+  period: r.period,
+  status: 'ACTIVE',
+  lastUsedStep: step,
+  failureCount: 0,
+  lockedUntil: null,
+  createdAt: new Date(r.createdAt),
+  activatedAt: now,
+  lastUsedAt: null,
 });

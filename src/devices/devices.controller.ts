@@ -22,7 +22,7 @@ import { PageQueryDto } from '../common/pagination.js';
 import { UserIdPipe, UuidPipe } from '../common/validation.js';
 import { DevicesService } from './devices.service.js';
 import { CreateDeviceDto, OtpDto, RenameDeviceDto } from './dto/device-requests.dto.js';
-import { CreatedRegistrationDto, DeviceEnvelopeDto, DeviceListDto, OtpAcceptedDto } from './dto/device-responses.dto.js';
+import { ActivatedDeviceDto, CreatedRegistrationDto, DeviceEnvelopeDto, DeviceListDto } from './dto/device-responses.dto.js';
 import { qrFormatFor } from './qr-image.js';
 import { RegistrationService } from './registration.service.js';
 
@@ -88,6 +88,7 @@ export class DevicesController {
 
   @Post(':authId/activate')
   @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
   @ApiScope('devices:write')
   @AUTH_ID()
   @ApiOperation({
@@ -95,7 +96,11 @@ export class DevicesController {
     summary: 'Activate a pending registration with the first OTP',
     description: "Stores the device in Postgres as ACTIVE. The code's time step is spent. After 5 wrong OTPs the registration is destroyed.",
   })
-  @ApiOkResponse({ type: OtpAcceptedDto, description: 'Activated' })
+  @ApiOkResponse({
+    type: ActivatedDeviceDto,
+    description: 'Activated; with recoveryCodes when it is the first device of the user',
+    headers: NO_STORE,
+  })
   @ApiErrors(
     { code: 'INVALID_OTP', extra: { remainingAttempts: 4 } },
     'REGISTRATION_NOT_FOUND',
@@ -111,7 +116,7 @@ export class DevicesController {
     @Param('userId', UserIdPipe) userId: string,
     @Param('authId', new UuidPipe('authId')) authId: string,
     @Body() body: OtpDto,
-  ): Promise<OtpAcceptedDto> {
+  ): Promise<ActivatedDeviceDto> {
     return this.registration.activate(caller, userId, authId, body.otp);
   }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { RecoveryModule } from '../recovery/recovery.module.js';
 import { ClientRateLimiter } from './client-rate-limiter.js';
 import { DeviceBatches } from './device-batches.js';
 import { DeviceSecrets } from './device-secrets.js';
@@ -12,7 +13,7 @@ import { VerificationController } from './verification.controller.js';
 import { VerificationService } from './verification.service.js';
 
 @Module({
-  imports: [AuditModule],
+  imports: [AuditModule, RecoveryModule],
   controllers: [DevicesController, VerificationController],
   providers: [
     NameKeyBackfill,
@@ -24,5 +25,6 @@ import { VerificationService } from './verification.service.js';
     DeviceSecrets,
     ClientRateLimiter,
   ],
+  exports: [DevicesRepository],
 })
 export class DevicesModule {}

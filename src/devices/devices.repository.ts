@@ -114,4 +114,15 @@ export class DevicesRepository {
     );
     return rows.length > 0;
   }
+
+  /** Erasing a user: every device of the user for this client, and the user's device count. */
+  async deleteAllForUser(clientId: string, userId: string): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>(
+      `WITH gone AS (DELETE FROM devices WHERE client_id = $1 AND user_id = $2 RETURNING 1),
+       slot AS (DELETE FROM user_device_counts WHERE client_id = $1 AND user_id = $2)
+       SELECT count(*)::int AS n FROM gone`,
+      [clientId, userId],
+    );
+    return row.n;
+  }
 }

@@ -7,14 +7,15 @@ import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/logger.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { type PendingRegistration, PendingStore } from '../pending/pending.store.js';
+import { RecoveryCodesService } from '../recovery/recovery-codes.service.js';
 import { newSecret, registrationUri, toBase32 } from '../totp/totp.js';
 import { ClientRateLimiter } from './client-rate-limiter.js';
 import { DeviceSecrets } from './device-secrets.js';
-import type { Device } from './device.js';
+import { activatedDevice } from './device.js';
 import * as errors from './device.errors.js';
 import { DevicesRepository } from './devices.repository.js';
 import type { CreateDeviceDto } from './dto/device-requests.dto.js';
-import type { CreatedRegistrationDto, OtpAcceptedDto } from './dto/device-responses.dto.js';
+import type { ActivatedDeviceDto, CreatedRegistrationDto } from './dto/device-responses.dto.js';
 import { type QrFormat, type QrImage, renderQr } from './qr-image.js';
 
 // Long enough for one Postgres insert under load; short enough that a crashed replica's lock
@@ -32,6 +33,7 @@ export class RegistrationService {
     private readonly secrets: DeviceSecrets,
     private readonly audit: AuditService,
     private readonly rateLimiter: ClientRateLimiter,
+    private readonly recovery: RecoveryCodesService,
     private readonly clock: Clock,
   ) {}
 
@@ -115,7 +117,7 @@ export class RegistrationService {
     return renderQr(registrationUri(this.config.totp.issuer, registration.accountName, secret, registration), format);
   }
 
-  async activate(caller: Caller, userId: string, authId: string, otp: string): Promise<OtpAcceptedDto> {
+  async activate(caller: Caller, userId: string, authId: string, otp: string): Promise<ActivatedDeviceDto> {
     await this.rateLimiter.check(caller.clientId);
     const claim = await this.store.claim(caller.clientId, authId, ACTIVATION_LOCK_MS);
     if (claim.status === 'BUSY') throw errors.activationInProgress();
@@ -131,7 +133,7 @@ export class RegistrationService {
     }
     const step = this.secrets.match(caller.clientId, authId, registration.sealedSecret, registration, otp, now);
     if (step === undefined) return this.refuse(caller, registration);
-    const device = toDevice(registration, this.secrets.keyIdOf(registration.sealedSecret), step, now);
+    const device = activatedDevice(registration, this.secrets.keyIdOf(registration.sealedSecret), step, now);
     const outcome = await this.devices
       .insertActive({ device, maxPerUser: this.config.limits.maxActivePerUser, requestId: caller.requestId })
       .catch(async (error: unknown) => {
@@ -151,7 +153,9 @@ export class RegistrationService {
         : errors.deviceLimitReached(`A user may have at most ${this.config.limits.maxActivePerUser} active devices`);
     }
     await this.finish(caller, userId, authId);
-    return { status: 'SUCCESS', message: 'OTP has been validated successfully', deviceId: authId };
+    // Exactly one activation gets here per registration; the user's first set is issued once.
+    const recoveryCodes = await this.recovery.issueOnFirstActivation(caller, userId);
+    return { status: 'SUCCESS', message: 'OTP has been validated successfully', deviceId: authId, ...(recoveryCodes && { recoveryCodes }) };
   }
 
   /**
@@ -194,24 +198,3 @@ export class RegistrationService {
     throw errors.invalidOtp(outcome.remaining);
   }
 }
-
-/** The device a registration becomes; the activating code's step is spent (it cannot verify a login). */
-const toDevice = (r: PendingRegistration, keyId: string, step: number, now: Date): Device => ({
-  id: r.authId,
-  clientId: r.clientId,
-  userId: r.userId,
-  deviceType: r.deviceType,
-  deviceName: r.deviceName,
-  sealedSecret: r.sealedSecret,
-  keyId,
-  algorithm: r.algorithm,
-  digits: r.digits,
-  period: r.period,
-  status: 'ACTIVE',
-  lastUsedStep: step,
-  failureCount: 0,
-  lockedUntil: null,
-  createdAt: new Date(r.createdAt),
-  activatedAt: now,
-  lastUsedAt: null,
-});

@@ -3,6 +3,7 @@ import { CreateDevices1763900100000 } from './1763900100000-create-devices.js';
 import { UserDeviceCounts1763900200000 } from './1763900200000-user-device-counts.js';
 import { DeviceNameKeys1764300000000 } from './1764300000000-device-name-keys.js';
 import { ClientTokenGeneration1764300100000 } from './1764300100000-client-token-generation.js';
+import { RecoveryCodes1764400000000 } from './1764400000000-recovery-codes.js';
 
 /** Every migration, in order: the only source of the schema. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   UserDeviceCounts1763900200000,
   DeviceNameKeys1764300000000,
   ClientTokenGeneration1764300100000,
+  RecoveryCodes1764400000000,
 ];

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
 import { randomBytesPooled } from '../common/random.js';
 import type { EncryptionKey } from '../config/config.js';
 
@@ -42,6 +42,16 @@ export class SecretBox {
         { cause: error },
       );
     }
+  }
+
+  /**
+   * Keys for another purpose, derived (HKDF-SHA-256, `info` naming the purpose) from each
+   * encryption key under the same id, the first one current: the encryption keys themselves are
+   * never used for anything else.
+   */
+  derive(info: string): { currentKeyId: string; keys: Map<string, Buffer> } {
+    const keys = new Map(this.keys.map(({ id, key }) => [id, Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), info, 32))]));
+    return { currentKeyId: this.keys[0].id, keys };
   }
 
   keyIdOf(sealed: string): string {

@@ -273,6 +273,7 @@ describe('device management (API.md §5) and the audit trail', () => {
       'REGISTRATION_CREATED',
       'ACTIVATION_FAILED',
       'DEVICE_ACTIVATED',
+      'RECOVERY_CODES_ISSUED',
       'OTP_VERIFIED',
       'REPLAY_REFUSED',
       'VERIFICATION_FAILED',

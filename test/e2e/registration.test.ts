@@ -57,7 +57,9 @@ describe('device registration (API.md §4)', () => {
     const code = app.code(created.secret);
     const activated = await app.call('POST', `/v1/users/${userId}/devices/${created.authId}/activate`, token, { otp: code });
     assert.equal(activated.status, 200);
-    assert.deepEqual(activated.body, { status: 'SUCCESS', message: 'OTP has been validated successfully', deviceId: created.authId });
+    const { recoveryCodes, ...rest } = activated.body;
+    assert.deepEqual(rest, { status: 'SUCCESS', message: 'OTP has been validated successfully', deviceId: created.authId });
+    assert.equal((recoveryCodes as string[]).length, 10, "the user's first device comes with recovery codes");
 
     const device = await app.call('GET', `/v1/users/${userId}/devices/${created.authId}`, token);
     assert.equal((device.body.device as { status: string }).status, 'ACTIVE');

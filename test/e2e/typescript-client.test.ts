@@ -5,17 +5,24 @@ import { createEnvironment, destroyEnvironment, startApp, startTestApp, type Tes
 import { sleep } from '../support/otp.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
-/** Every request the client sends, as "METHOD path status". */
-function recordingFetch(): { fetch: (request: Request) => Promise<Response>; sent: string[] } {
+/** Every request the client sends, as "METHOD path status"; each answer checked against the OpenAPI document. */
+function recordingFetch(app: TestApp): { fetch: (request: Request) => Promise<Response>; sent: string[] } {
   const sent: string[] = [];
   return {
     sent,
     fetch: async (request) => {
-      const response = await fetch(request);
+      const response = await app.checkedFetch(request);
       sent.push(`${request.method} ${new URL(request.url).pathname} ${response.status}`);
       return response;
     },
   };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; !condition(); i++) {
+    if (i > 200) assert.fail('condition not met within 2 s');
+    await sleep(10);
+  }
 }
 
 const tokenRequests = (sent: string[]) => sent.filter((s) => s.startsWith('POST /oauth/token 200')).length;
@@ -34,7 +41,7 @@ describe('TypeScript client (clients/typescript) against the real service', () =
   after(() => app.teardown());
 
   it('runs the whole flow with one token: create, QR (PNG and SVG), activate, verify, list, rename, events, delete', async () => {
-    const { fetch, sent } = recordingFetch();
+    const { fetch, sent } = recordingFetch(app);
     const totp = await client({ fetch });
     const created = await totp.createDevice('ada', { deviceType: 'TOTP', deviceName: 'Pixel' });
     assert.match(created.authId, /^[0-9a-f-]{36}$/);
@@ -42,6 +49,10 @@ describe('TypeScript client (clients/typescript) against the real service', () =
     assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
     assert.match(await totp.getDeviceQrCode('ada', created.authId, 'svg'), /<svg/);
     const activated = await totp.activateDevice('ada', created.authId, app.code(created.secret));
+    assert.equal(activated.recoveryCodes?.length, 10);
+    assert.equal((await totp.verifyRecoveryCode('ada', activated.recoveryCodes[0])).remainingCodes, 9);
+    assert.equal((await totp.getRecoveryCodesState('ada')).remainingCodes, 9);
+    assert.equal((await totp.regenerateRecoveryCodes('ada')).recoveryCodes.length, 10);
     app.clock.advance(30_000);
     assert.equal((await totp.verifyDeviceOtp('ada', activated.deviceId, app.code(created.secret))).deviceId, activated.deviceId);
     app.clock.advance(30_000);
@@ -55,9 +66,19 @@ describe('TypeScript client (clients/typescript) against the real service', () =
     const events = await totp.listUserEvents('ada');
     assert.deepEqual(
       events.events.map((e) => e.type),
-      ['DEVICE_RENAMED', 'OTP_VERIFIED', 'OTP_VERIFIED', 'DEVICE_ACTIVATED', 'REGISTRATION_CREATED'],
+      [
+        'DEVICE_RENAMED',
+        'OTP_VERIFIED',
+        'OTP_VERIFIED',
+        'RECOVERY_CODES_ISSUED',
+        'RECOVERY_CODE_USED',
+        'RECOVERY_CODES_ISSUED',
+        'DEVICE_ACTIVATED',
+        'REGISTRATION_CREATED',
+      ],
     );
     await totp.deleteDevice('ada', activated.deviceId);
+    await totp.eraseUser('ada');
     await assert.rejects(
       totp.getDevice('ada', activated.deviceId),
       (e: unknown) => e instanceof TotpApiError && e.status === 404 && e.code === 'DEVICE_NOT_FOUND',
@@ -92,7 +113,7 @@ describe('TypeScript client (clients/typescript) against the real service', () =
   });
 
   it('fetches one token for 50 concurrent calls, and refreshes it once, before it expires', async () => {
-    const { fetch, sent } = recordingFetch();
+    const { fetch, sent } = recordingFetch(app);
     let now = Date.now();
     const totp = await client({ fetch, now: () => now });
     await Promise.all(Array.from({ length: 50 }, () => totp.listDevices('carol')));
@@ -101,13 +122,17 @@ describe('TypeScript client (clients/typescript) against the real service', () =
     await totp.listDevices('carol');
     assert.equal(tokenRequests(sent), 1);
     now += 600_000 - 59_000; // 59 s before expiry: inside the 60 s margin
+    const before = await totp.accessToken(); // still the old one: the refresh runs in the background
+    await Promise.all(Array.from({ length: 50 }, () => totp.listDevices('carol')));
+    await until(() => tokenRequests(sent) === 2);
+    assert.notEqual(await totp.accessToken(), before);
     await Promise.all(Array.from({ length: 50 }, () => totp.listDevices('carol')));
     assert.equal(tokenRequests(sent), 2);
     assert.equal(sent.filter((s) => !s.endsWith(' 200')).length, 0, sent.join('\n'));
   });
 
   it('gets a new token once when the service refuses the cached one (expired on its clock)', async () => {
-    const { fetch, sent } = recordingFetch();
+    const { fetch, sent } = recordingFetch(app);
     const totp = await client({ fetch });
     await totp.listDevices('dave');
     app.clock.advance(3_700_000); // past exp and the 30 s leeway
@@ -118,11 +143,56 @@ describe('TypeScript client (clients/typescript) against the real service', () =
     );
   });
 
+  it('keeps using a valid token while the token endpoint cannot be reached, and fails once it has expired', async () => {
+    const { fetch: checked, sent } = recordingFetch(app);
+    let tokenEndpointDown = false;
+    let now = Date.now();
+    const totp = await client({
+      now: () => now,
+      fetch: (request) =>
+        tokenEndpointDown && request.url.endsWith('/oauth/token') ? Promise.reject(new TypeError('fetch failed')) : checked(request),
+    });
+    await totp.listDevices('gina');
+    tokenEndpointDown = true;
+    now += 3_600_000 - 30_000; // inside the margin, still valid
+    await totp.listDevices('gina');
+    await totp.listDevices('gina');
+    now += 40_000; // expired
+    await assert.rejects(totp.listDevices('gina'), /fetch failed/);
+    assert.equal(sent.filter((s) => s.startsWith('GET')).length, 3);
+  });
+
+  it('does not retry a 429 that is not RATE_LIMITED: TOO_MANY_ATTEMPTS (the registration is gone) and DEVICE_LOCKED reach the caller at once', async () => {
+    const { fetch, sent } = recordingFetch(app);
+    const totp = await client({ fetch, sleep: () => assert.fail('no wait expected') });
+    const created = await totp.createDevice('hal', { deviceType: 'TOTP', deviceName: 'Phone' });
+    const wrong = app.wrongCode(created.secret);
+    for (let i = 0; i < 4; i++)
+      await assert.rejects(totp.activateDevice('hal', created.authId, wrong), (e: unknown) => e instanceof TotpApiError && e.code === 'INVALID_OTP');
+    await assert.rejects(
+      totp.activateDevice('hal', created.authId, wrong),
+      (e: unknown) => e instanceof TotpApiError && e.status === 429 && e.code === 'TOO_MANY_ATTEMPTS',
+    );
+
+    const device = await totp.createDevice('hal', { deviceType: 'TOTP', deviceName: 'Second' });
+    const { deviceId } = await totp.activateDevice('hal', device.authId, app.code(device.secret));
+    const wrongOtp = app.wrongCode(device.secret);
+    for (let i = 0; i < 10; i++) await totp.verifyDeviceOtp('hal', deviceId, wrongOtp).catch(() => undefined);
+    await assert.rejects(totp.verifyDeviceOtp('hal', deviceId, wrongOtp), (e: unknown) => {
+      assert.ok(e instanceof TotpApiError);
+      assert.equal(e.code, 'DEVICE_LOCKED');
+      assert.ok((e.retryAfterSeconds ?? 0) > 0 && e.lockedUntil !== undefined);
+      return true;
+    });
+    // One request per call: 1 token, 2 creates, 6 activations, 11 verifications; nothing sent twice.
+    assert.equal(sent.length, 20, sent.join('\n'));
+  });
+
   it('retries a 429 after its Retry-After, and returns the 429 as an error when Retry-After is too long', async () => {
     const limited = await startTestApp({ RATE_LIMIT_PER_CLIENT_PER_SECOND: '1' });
     try {
       const { clientId, clientSecret } = await limited.createClient();
-      const { fetch, sent } = recordingFetch();
+      const { fetch, sent } = recordingFetch(limited);
       const waits: number[] = [];
       const totp = new TotpClient({
         baseUrl: limited.url,
@@ -173,7 +243,7 @@ describe('TypeScript client while Postgres is away', () => {
 
   it('retries the 503 after its Retry-After and succeeds once Postgres is back', async () => {
     const { clientId, clientSecret } = await app.createClient();
-    const { fetch, sent } = recordingFetch();
+    const { fetch, sent } = recordingFetch(app);
     const waits: number[] = [];
     const totp = new TotpClient({
       baseUrl: app.url,

@@ -84,6 +84,13 @@ export class TestApp {
     return response;
   }
 
+  /** The same check for a request made elsewhere (the typed client's own fetch). */
+  async checkedFetch(request: Request): Promise<Response> {
+    const response = await fetch(request);
+    await this.conforms(request.method, response);
+    return response;
+  }
+
   private async conforms(method: string, response: Response): Promise<void> {
     this.checker ??= fetch(`${this.url}/docs-json`).then(
       async (r) => new OpenApiCheck((await r.json()) as ConstructorParameters<typeof OpenApiCheck>[0]),

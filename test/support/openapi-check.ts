@@ -46,14 +46,27 @@ export class OpenApiCheck {
     // the 400, 413 or 415 that a malformed, oversized or unsupported body gets before routing).
     if (route === undefined) {
       if (![400, 404, 405, 413, 415].includes(status)) return [`${method} ${path}: undocumented route answered ${status}`];
-      return this.validate({ $ref: '#/components/schemas/ErrorEnvelope' }, body.json, `${method} ${path} ${status}`);
+      const expected = { 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED' }[status as 404 | 405];
+      const code = (body.json as { code?: unknown } | undefined)?.code;
+      const problems = this.validate({ $ref: '#/components/schemas/ErrorEnvelope' }, body.json, `${method} ${path} ${status}`);
+      if (expected !== undefined && code !== expected) problems.push(`${method} ${path} ${status}: code ${String(code)}, expected ${expected}`);
+      return problems;
     }
     const response = route.operation.responses[String(status)];
     if (response === undefined)
       return [`${method} ${path}: status ${status} is not declared (declared: ${Object.keys(route.operation.responses).join(', ')})`];
     const problems: string[] = [];
     for (const [name, declared] of Object.entries(response.headers ?? {})) {
-      if (declared.required === true && !headers.has(name)) problems.push(`${method} ${path} ${status}: header ${name} missing`);
+      const value = headers.get(name);
+      if (value === null) {
+        if (declared.required === true) problems.push(`${method} ${path} ${status}: header ${name} missing`);
+        continue;
+      }
+      const schema = (declared as { schema?: { type?: string } }).schema;
+      if (schema !== undefined) {
+        const typed = schema.type === 'integer' || schema.type === 'number' ? (/^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value) : value;
+        problems.push(...this.validate(schema, typed, `${method} ${path} ${status}: header ${name}`));
+      }
     }
     const contentType = (headers.get('content-type') ?? '').split(';')[0].trim();
     if (response.content === undefined) {

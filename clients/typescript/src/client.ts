@@ -1,6 +1,6 @@
 import createClient, { type Client } from 'openapi-fetch';
 import { TotpApiError } from './errors.js';
-import { type RetryOptions, sendWithRetries, sleep } from './retry.js';
+import { retryableApiAnswer, retryableTokenAnswer, type RetryOptions, sendWithRetries, sleep } from './retry.js';
 import type { components, paths } from './schema.js';
 import { TokenProvider } from './token-provider.js';
 
@@ -11,6 +11,10 @@ export type Device = Schemas['DeviceDto'];
 export type DeviceList = Schemas['DeviceListDto'];
 export type OtpAccepted = Schemas['OtpAcceptedDto'];
 export type AuditEventsPage = Schemas['AuditEventsPageDto'];
+export type ActivatedDevice = Schemas['ActivatedDeviceDto'];
+export type RecoveryCodeUsed = Schemas['RecoveryCodeUsedDto'];
+export type RecoveryCodesIssued = Schemas['RecoveryCodesIssuedDto'];
+export type RecoveryCodesState = Schemas['RecoveryCodesStateDto'];
 export type AuditEvent = AuditEventsPage['events'][number];
 export interface Page {
   limit?: number;
@@ -26,8 +30,10 @@ export interface TotpClientOptions {
   scope?: string | string[];
   /** Get a new token this long before the current one expires (default 60; at most half its lifetime). */
   refreshMarginSeconds?: number;
-  /** Retries after 503 or 429, honouring Retry-After (default 3; 0 turns them off). */
+  /** Retries after 503 or 429 RATE_LIMITED, honouring Retry-After (default 3; 0 turns them off). */
   retries?: number;
+  /** Retry POST, PATCH and DELETE after a 503 too (default true; see RetryOptions.retryUnsafe). */
+  retryUnsafe?: boolean;
   /** A Retry-After longer than this is not waited for; the error is thrown (default 30 000). */
   maxRetryDelayMs?: number;
   /** The fetch to use (default globalThis.fetch). */
@@ -52,14 +58,19 @@ export class TotpClient {
   constructor(options: TotpClientOptions) {
     const baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.fetch = options.fetch ?? ((request) => globalThis.fetch(request));
-    this.retry = { retries: options.retries ?? 3, maxDelayMs: options.maxRetryDelayMs ?? 30_000, sleep: options.sleep ?? sleep };
+    this.retry = {
+      retries: options.retries ?? 3,
+      maxDelayMs: options.maxRetryDelayMs ?? 30_000,
+      retryUnsafe: options.retryUnsafe ?? true,
+      sleep: options.sleep ?? sleep,
+    };
     this.tokens = new TokenProvider({
       tokenUrl: `${baseUrl}/oauth/token`,
       clientId: options.clientId,
       clientSecret: options.clientSecret,
       scope: Array.isArray(options.scope) ? options.scope.join(' ') : options.scope,
       refreshMarginSeconds: options.refreshMarginSeconds ?? 60,
-      send: (request) => sendWithRetries(request, this.fetch, this.retry),
+      send: (request) => sendWithRetries(request, this.fetch, { ...this.retry, retryUnsafe: true }, retryableTokenAnswer),
       now: options.now ?? Date.now,
     });
     this.api = createClient<paths>({ baseUrl, fetch: (request) => this.authorized(request) });
@@ -85,8 +96,8 @@ export class TotpClient {
     return new Uint8Array(unwrap(await this.api.GET('/v1/users/{userId}/devices/{authId}/qr', { params, headers, parseAs: 'arrayBuffer' })));
   }
 
-  /** Activates a registration with the first code the app shows; the device id is in the answer. */
-  async activateDevice(userId: string, authId: string, otp: string): Promise<OtpAccepted> {
+  /** Activates a registration with the first code the app shows; with the user's recovery codes when it is their first device. */
+  async activateDevice(userId: string, authId: string, otp: string): Promise<ActivatedDevice> {
     return unwrap(await this.api.POST('/v1/users/{userId}/devices/{authId}/activate', { params: { path: { userId, authId } }, body: { otp } }));
   }
 
@@ -124,6 +135,25 @@ export class TotpClient {
     return unwrap(await this.api.GET('/v1/users/{userId}/events', { params: { path: { userId }, query: page } }));
   }
 
+  /** Logs in with a recovery code (each works once); remainingCodes says how many are left. */
+  async verifyRecoveryCode(userId: string, code: string): Promise<RecoveryCodeUsed> {
+    return unwrap(await this.api.POST('/v1/users/{userId}/recovery-codes/verify', { params: { path: { userId } }, body: { code } }));
+  }
+
+  /** A new set of recovery codes; the old set stops working at once. */
+  async regenerateRecoveryCodes(userId: string): Promise<RecoveryCodesIssued> {
+    return unwrap(await this.api.POST('/v1/users/{userId}/recovery-codes', { params: { path: { userId } } }));
+  }
+
+  async getRecoveryCodesState(userId: string): Promise<RecoveryCodesState> {
+    return unwrap(await this.api.GET('/v1/users/{userId}/recovery-codes', { params: { path: { userId } } }));
+  }
+
+  /** Erases everything of the user for this client (devices, registrations, recovery codes, locks). */
+  async eraseUser(userId: string): Promise<void> {
+    unwrap(await this.api.DELETE('/v1/users/{userId}', { params: { path: { userId } } }));
+  }
+
   /** Every page of the user's devices. */
   async *allDevices(userId: string, pageSize = 100): AsyncGenerator<Device> {
     let cursor: string | undefined;
@@ -140,7 +170,7 @@ export class TotpClient {
       const token = await this.tokens.token();
       const authed = new Request(request.clone());
       authed.headers.set('authorization', `Bearer ${token}`);
-      const response = await sendWithRetries(authed, this.fetch, this.retry);
+      const response = await sendWithRetries(authed, this.fetch, this.retry, retryableApiAnswer);
       const invalid = response.status === 401 && (response.headers.get('www-authenticate') ?? '').includes('invalid_token');
       if (!invalid || renewed) return response;
       this.tokens.invalidate(token);

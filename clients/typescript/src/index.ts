@@ -1,4 +1,5 @@
 export {
+  type ActivatedDevice,
   type AuditEvent,
   type AuditEventsPage,
   type CreatedRegistration,
@@ -7,6 +8,9 @@ export {
   type DeviceList,
   type OtpAccepted,
   type Page,
+  type RecoveryCodesIssued,
+  type RecoveryCodesState,
+  type RecoveryCodeUsed,
   TotpClient,
   type TotpClientOptions,
 } from './client.js';

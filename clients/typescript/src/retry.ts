@@ -5,11 +5,33 @@ export interface RetryOptions {
   retries: number;
   /** A Retry-After longer than this is not waited for: the answer is returned (default 30 s). */
   maxDelayMs: number;
+  /**
+   * Also retry a POST, PATCH or DELETE after a 503 (default true). The service answers 503 when a
+   * dependency failed; mostly nothing happened, but a statement that ran past its deadline and
+   * did not stop on cancel may still have committed: a retried verify then reads as a replay.
+   */
+  retryUnsafe: boolean;
   /** Waits; replaceable in tests. */
   sleep: (ms: number, signal?: AbortSignal | null) => Promise<void>;
 }
 
-const RETRIED = new Set([429, 503]);
+/** Which answers are worth sending again: decided from a copy, so the caller still gets the body. */
+export type Retryable = (response: Response) => Promise<boolean>;
+
+/** The API: a 503, or a 429 RATE_LIMITED with Retry-After. Not TOO_MANY_ATTEMPTS (the registration is gone) or DEVICE_LOCKED. */
+export const retryableApiAnswer: Retryable = async (response) => {
+  if (response.status === 503) return true;
+  if (response.status !== 429 || !response.headers.has('retry-after')) return false;
+  const body = (await response
+    .clone()
+    .json()
+    .catch(() => undefined)) as { code?: unknown } | undefined;
+  return body?.code === 'RATE_LIMITED';
+};
+
+/** The token endpoint: a 503, or a 429 whose Retry-After is short enough to wait for. */
+export const retryableTokenAnswer: Retryable = (response) =>
+  Promise.resolve(response.status === 503 || (response.status === 429 && response.headers.has('retry-after')));
 
 export function sleep(ms: number, signal?: AbortSignal | null): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -39,15 +61,19 @@ export function retryDelayMs(response: Response, attempt: number, random = Math.
 }
 
 /**
- * Sends `request` (a fresh copy each time), and again after a 503 or 429 as long as retries are
- * left and the wait is acceptable. Both answers mean that the service did not do the work: a
- * 429 is refused before anything happens, and the service answers 503 when a dependency failed
- * (see the README of the client about retried POSTs).
+ * Sends `request` (a fresh copy each time), and again after a retryable answer as long as retries
+ * are left and the wait is acceptable.
  */
-export async function sendWithRetries(request: Request, send: (request: Request) => Promise<Response>, options: RetryOptions): Promise<Response> {
+export async function sendWithRetries(
+  request: Request,
+  send: (request: Request) => Promise<Response>,
+  options: RetryOptions,
+  retryable: Retryable,
+): Promise<Response> {
   for (let attempt = 0; ; attempt++) {
     const response = await send(request.clone());
-    if (!RETRIED.has(response.status) || attempt >= options.retries) return response;
+    if (attempt >= options.retries || !(await retryable(response))) return response;
+    if (request.method !== 'GET' && response.status === 503 && !options.retryUnsafe) return response;
     const delay = retryDelayMs(response, attempt);
     if (delay > options.maxDelayMs) return response;
     await response.body?.cancel();

@@ -204,6 +204,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users/{userId}/recovery-codes/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in with a recovery code (each works once)
+         * @description Wrong codes count towards a per-user lock: after LOCKOUT_THRESHOLD of them, 429 USER_LOCKED for LOCKOUT_SECONDS, and no code is compared meanwhile.
+         */
+        post: operations["verifyRecoveryCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{userId}/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many recovery codes are left (never a code) */
+        get: operations["getRecoveryCodesState"];
+        put?: never;
+        /**
+         * A new set of recovery codes (the old set stops working at once)
+         * @description The codes are shown once; only keyed hashes are stored. A user lock from wrong codes stays in force.
+         */
+        post: operations["regenerateRecoveryCodes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Erase everything of a user for this client
+         * @description Devices, pending registrations, recovery codes and locks. Audit events stay, without device names, and a USER_ERASED event is added. Answers 204 also when nothing was left.
+         */
+        delete: operations["eraseUser"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -338,7 +399,7 @@ export interface components {
             /** @example 2 event(s) */
             message: string;
             /** @description Newest first */
-            events: (components["schemas"]["AuditEvent_REGISTRATION_CREATED"] | components["schemas"]["AuditEvent_DEVICE_ACTIVATED"] | components["schemas"]["AuditEvent_ACTIVATION_FAILED"] | components["schemas"]["AuditEvent_REGISTRATION_EXHAUSTED"] | components["schemas"]["AuditEvent_REGISTRATION_EXPIRED"] | components["schemas"]["AuditEvent_REGISTRATION_DELETED"] | components["schemas"]["AuditEvent_DEVICE_RENAMED"] | components["schemas"]["AuditEvent_DEVICE_DELETED"] | components["schemas"]["AuditEvent_OTP_VERIFIED"] | components["schemas"]["AuditEvent_VERIFICATION_FAILED"] | components["schemas"]["AuditEvent_REPLAY_REFUSED"] | components["schemas"]["AuditEvent_DEVICE_LOCKED"])[];
+            events: (components["schemas"]["AuditEvent_REGISTRATION_CREATED"] | components["schemas"]["AuditEvent_DEVICE_ACTIVATED"] | components["schemas"]["AuditEvent_ACTIVATION_FAILED"] | components["schemas"]["AuditEvent_REGISTRATION_EXHAUSTED"] | components["schemas"]["AuditEvent_REGISTRATION_EXPIRED"] | components["schemas"]["AuditEvent_REGISTRATION_DELETED"] | components["schemas"]["AuditEvent_DEVICE_RENAMED"] | components["schemas"]["AuditEvent_DEVICE_DELETED"] | components["schemas"]["AuditEvent_OTP_VERIFIED"] | components["schemas"]["AuditEvent_VERIFICATION_FAILED"] | components["schemas"]["AuditEvent_REPLAY_REFUSED"] | components["schemas"]["AuditEvent_DEVICE_LOCKED"] | components["schemas"]["AuditEvent_RECOVERY_CODES_ISSUED"] | components["schemas"]["AuditEvent_RECOVERY_CODE_USED"] | components["schemas"]["AuditEvent_RECOVERY_CODE_FAILED"] | components["schemas"]["AuditEvent_USER_LOCKED"] | components["schemas"]["AuditEvent_USER_ERASED"])[];
             /**
              * @description Pass as cursor for the next page; null on the last page
              * @example MTIz
@@ -402,7 +463,7 @@ export interface components {
              */
             otp: string;
         };
-        OtpAcceptedDto: {
+        ActivatedDeviceDto: {
             /**
              * @example SUCCESS
              * @enum {string}
@@ -416,6 +477,22 @@ export interface components {
              * @example 0063f27c-787b-4046-8b8e-a75e241b5ea6
              */
             deviceId: string;
+            /**
+             * @description Only when this is the user's first device (for this client) and they have no recovery codes yet: 10 one-time codes, shown once
+             * @example [
+             *       "7K3QD-9XW2M",
+             *       "H4T8B-1RZ6C",
+             *       "Q2VJX-8N5PF",
+             *       "D9M3K-4WY7T",
+             *       "Z6C1R-2HB8Q",
+             *       "P5X7N-3JT9D",
+             *       "B8F2W-6QK4M",
+             *       "R1Y9T-7CX3H",
+             *       "M4J6Q-5VD2Z",
+             *       "W3N8H-9PB1K"
+             *     ]
+             */
+            recoveryCodes?: string[];
         };
         DeviceDto: {
             /**
@@ -487,6 +564,85 @@ export interface components {
             /** @example Work phone */
             deviceName: string;
         };
+        OtpAcceptedDto: {
+            /**
+             * @example SUCCESS
+             * @enum {string}
+             */
+            status: "SUCCESS";
+            /** @example OTP has been validated successfully */
+            message: string;
+            /**
+             * Format: uuid
+             * @description The device that accepted the code
+             * @example 0063f27c-787b-4046-8b8e-a75e241b5ea6
+             */
+            deviceId: string;
+        };
+        RecoveryCodeDto: {
+            /**
+             * @description As the user typed it: case, spaces and dashes do not matter; O reads as 0, I and L as 1
+             * @example 7k3qd 9xw2m
+             */
+            code: string;
+        };
+        RecoveryCodeUsedDto: {
+            /**
+             * @example SUCCESS
+             * @enum {string}
+             */
+            status: "SUCCESS";
+            /** @example The recovery code is valid; it cannot be used again */
+            message: string;
+            /**
+             * @description Unused codes left: prompt for a new set when few are left
+             * @example 9
+             */
+            remainingCodes: number;
+        };
+        RecoveryCodesIssuedDto: {
+            /**
+             * @example SUCCESS
+             * @enum {string}
+             */
+            status: "SUCCESS";
+            /** @example New recovery codes: show them once; the old ones no longer work */
+            message: string;
+            /**
+             * @description 10 one-time codes, 10 Crockford base32 characters each (50 bits), shown once
+             * @example [
+             *       "7K3QD-9XW2M",
+             *       "H4T8B-1RZ6C",
+             *       "Q2VJX-8N5PF",
+             *       "D9M3K-4WY7T",
+             *       "Z6C1R-2HB8Q",
+             *       "P5X7N-3JT9D",
+             *       "B8F2W-6QK4M",
+             *       "R1Y9T-7CX3H",
+             *       "M4J6Q-5VD2Z",
+             *       "W3N8H-9PB1K"
+             *     ]
+             */
+            recoveryCodes: string[];
+        };
+        RecoveryCodesStateDto: {
+            /**
+             * @example SUCCESS
+             * @enum {string}
+             */
+            status: "SUCCESS";
+            /** @example 9 recovery code(s) left */
+            message: string;
+            /** @example 9 */
+            remainingCodes: number;
+            /**
+             * Format: date-time
+             * @description When the current set was issued; null if none was
+             */
+            createdAt: string | null;
+            /** Format: date-time */
+            lastUsedAt: string | null;
+        };
         LivenessDto: {
             /** @enum {string} */
             status: "UP";
@@ -513,11 +669,11 @@ export interface components {
             deviceId: string | null;
             /** @description The request that caused it (null for the expiry sweep) */
             requestId: string | null;
-            /** @description Non-secret facts of the event; names are removed when the user is erased */
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: {
                 deviceName?: string;
                 /** Format: date-time */
-                expiresAt?: string;
+                expiresAt: string;
             };
             /** Format: date-time */
             createdAt: string;
@@ -533,7 +689,7 @@ export interface components {
             deviceId: string | null;
             /** @description The request that caused it (null for the expiry sweep) */
             requestId: string | null;
-            /** @description Non-secret facts of the event; names are removed when the user is erased */
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: {
                 deviceName?: string;
             };
@@ -551,7 +707,7 @@ export interface components {
             deviceId: string | null;
             /** @description The request that caused it (null for the expiry sweep) */
             requestId: string | null;
-            /** @description Non-secret facts of the event; names are removed when the user is erased */
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: Record<string, never>;
             /** Format: date-time */
             createdAt: string;
@@ -567,7 +723,7 @@ export interface components {
             deviceId: string | null;
             /** @description The request that caused it (null for the expiry sweep) */
             requestId: string | null;
-            /** @description Non-secret facts of the event; names are removed when the user is erased */
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: Record<string, never>;
             /** Format: date-time */
             createdAt: string;
@@ -583,7 +739,7 @@ export interface components {
             deviceId: string | null;
             /** @description The request that caused it (null for the expiry sweep) */
             requestId: string | null;
-            /** @description Non-secret facts of the event; names are removed when the user is erased */
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: Record<string, never>;
             /** Format: date-time */
             createdAt: string;
@@ -599,7 +755,7 @@ export interface components {
             deviceId: string | null;
             /** @description The request that caused it (null for the expiry sweep) */
             requestId: string | null;
-            /** @description Non-secret facts of the event; names are removed when the user is erased */
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: Record<string, never>;
             /** Format: date-time */
             createdAt: string;
@@ -615,7 +771,7 @@ export interface components {
             deviceId: string | null;
             /** @description The request that caused it (null for the expiry sweep) */
             requestId: string | null;
-            /** @description Non-secret facts of the event; names are removed when the user is erased */
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: {
                 deviceName?: string;
             };
@@ -633,7 +789,7 @@ export interface components {
             deviceId: string | null;
             /** @description The request that caused it (null for the expiry sweep) */
             requestId: string | null;
-            /** @description Non-secret facts of the event; names are removed when the user is erased */
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: {
                 reason?: string;
             };
@@ -651,7 +807,7 @@ export interface components {
             deviceId: string | null;
             /** @description The request that caused it (null for the expiry sweep) */
             requestId: string | null;
-            /** @description Non-secret facts of the event; names are removed when the user is erased */
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: Record<string, never>;
             /** Format: date-time */
             createdAt: string;
@@ -667,7 +823,7 @@ export interface components {
             deviceId: string | null;
             /** @description The request that caused it (null for the expiry sweep) */
             requestId: string | null;
-            /** @description Non-secret facts of the event; names are removed when the user is erased */
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: Record<string, never>;
             /** Format: date-time */
             createdAt: string;
@@ -683,7 +839,7 @@ export interface components {
             deviceId: string | null;
             /** @description The request that caused it (null for the expiry sweep) */
             requestId: string | null;
-            /** @description Non-secret facts of the event; names are removed when the user is erased */
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: Record<string, never>;
             /** Format: date-time */
             createdAt: string;
@@ -699,10 +855,102 @@ export interface components {
             deviceId: string | null;
             /** @description The request that caused it (null for the expiry sweep) */
             requestId: string | null;
-            /** @description Non-secret facts of the event; names are removed when the user is erased */
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: {
                 /** Format: date-time */
-                lockedUntil?: string;
+                lockedUntil: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+        };
+        AuditEvent_RECOVERY_CODES_ISSUED: {
+            /** Format: uuid */
+            eventId: string;
+            /** @enum {string} */
+            type: "RECOVERY_CODES_ISSUED";
+            /** @example ada */
+            userId: string;
+            /** Format: uuid */
+            deviceId: string | null;
+            /** @description The request that caused it (null for the expiry sweep) */
+            requestId: string | null;
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
+            detail: {
+                count: number;
+            };
+            /** Format: date-time */
+            createdAt: string;
+        };
+        AuditEvent_RECOVERY_CODE_USED: {
+            /** Format: uuid */
+            eventId: string;
+            /** @enum {string} */
+            type: "RECOVERY_CODE_USED";
+            /** @example ada */
+            userId: string;
+            /** Format: uuid */
+            deviceId: string | null;
+            /** @description The request that caused it (null for the expiry sweep) */
+            requestId: string | null;
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
+            detail: {
+                remainingCodes: number;
+            };
+            /** Format: date-time */
+            createdAt: string;
+        };
+        AuditEvent_RECOVERY_CODE_FAILED: {
+            /** Format: uuid */
+            eventId: string;
+            /** @enum {string} */
+            type: "RECOVERY_CODE_FAILED";
+            /** @example ada */
+            userId: string;
+            /** Format: uuid */
+            deviceId: string | null;
+            /** @description The request that caused it (null for the expiry sweep) */
+            requestId: string | null;
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
+            detail: {
+                reason?: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+        };
+        AuditEvent_USER_LOCKED: {
+            /** Format: uuid */
+            eventId: string;
+            /** @enum {string} */
+            type: "USER_LOCKED";
+            /** @example ada */
+            userId: string;
+            /** Format: uuid */
+            deviceId: string | null;
+            /** @description The request that caused it (null for the expiry sweep) */
+            requestId: string | null;
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
+            detail: {
+                /** Format: date-time */
+                lockedUntil: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+        };
+        AuditEvent_USER_ERASED: {
+            /** Format: uuid */
+            eventId: string;
+            /** @enum {string} */
+            type: "USER_ERASED";
+            /** @example ada */
+            userId: string;
+            /** Format: uuid */
+            deviceId: string | null;
+            /** @description The request that caused it (null for the expiry sweep) */
+            requestId: string | null;
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
+            detail: {
+                devices: number;
+                registrations: number;
             };
             /** Format: date-time */
             createdAt: string;
@@ -718,7 +966,7 @@ export interface components {
             /** @enum {string} */
             status: "FAILED";
             /** @enum {string} */
-            code: "VALIDATION_FAILED" | "INVALID_REQUEST" | "UNSUPPORTED_DEVICE_TYPE" | "INVALID_OTP" | "UNAUTHORIZED" | "INVALID_TOKEN" | "INSUFFICIENT_SCOPE" | "NOT_FOUND" | "REGISTRATION_NOT_FOUND" | "DEVICE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "ALREADY_ACTIVE" | "ACTIVATION_IN_PROGRESS" | "DEVICE_NAME_TAKEN" | "DEVICE_LIMIT_REACHED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "TOO_MANY_ATTEMPTS" | "DEVICE_LOCKED" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+            code: "VALIDATION_FAILED" | "INVALID_REQUEST" | "UNSUPPORTED_DEVICE_TYPE" | "INVALID_OTP" | "INVALID_RECOVERY_CODE" | "UNAUTHORIZED" | "INVALID_TOKEN" | "INSUFFICIENT_SCOPE" | "NOT_FOUND" | "REGISTRATION_NOT_FOUND" | "DEVICE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "ALREADY_ACTIVE" | "ACTIVATION_IN_PROGRESS" | "DEVICE_NAME_TAKEN" | "DEVICE_LIMIT_REACHED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "TOO_MANY_ATTEMPTS" | "DEVICE_LOCKED" | "USER_LOCKED" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
             /** @description For people; may change */
             message: string;
             /** @description Also in X-Request-Id and in every log line of the request */
@@ -935,20 +1183,6 @@ export interface operations {
                     "application/json": components["schemas"]["JwksDto"];
                 };
             };
-            /** @description INVALID_REQUEST */
-            400: {
-                headers: {
-                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"] & {
-                        /** @enum {string} */
-                        code: "INVALID_REQUEST";
-                    };
-                };
-            };
             /** @description REQUEST_TIMEOUT */
             408: {
                 headers: {
@@ -960,34 +1194,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "REQUEST_TIMEOUT";
-                    };
-                };
-            };
-            /** @description PAYLOAD_TOO_LARGE */
-            413: {
-                headers: {
-                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"] & {
-                        /** @enum {string} */
-                        code: "PAYLOAD_TOO_LARGE";
-                    };
-                };
-            };
-            /** @description UNSUPPORTED_MEDIA_TYPE */
-            415: {
-                headers: {
-                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"] & {
-                        /** @enum {string} */
-                        code: "UNSUPPORTED_MEDIA_TYPE";
                     };
                 };
             };
@@ -1043,20 +1249,6 @@ export interface operations {
                     "application/json": components["schemas"]["AuthorizationServerMetadataDto"];
                 };
             };
-            /** @description INVALID_REQUEST */
-            400: {
-                headers: {
-                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"] & {
-                        /** @enum {string} */
-                        code: "INVALID_REQUEST";
-                    };
-                };
-            };
             /** @description REQUEST_TIMEOUT */
             408: {
                 headers: {
@@ -1068,34 +1260,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "REQUEST_TIMEOUT";
-                    };
-                };
-            };
-            /** @description PAYLOAD_TOO_LARGE */
-            413: {
-                headers: {
-                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"] & {
-                        /** @enum {string} */
-                        code: "PAYLOAD_TOO_LARGE";
-                    };
-                };
-            };
-            /** @description UNSUPPORTED_MEDIA_TYPE */
-            415: {
-                headers: {
-                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"] & {
-                        /** @enum {string} */
-                        code: "UNSUPPORTED_MEDIA_TYPE";
                     };
                 };
             };
@@ -1219,34 +1383,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE */
-            413: {
-                headers: {
-                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"] & {
-                        /** @enum {string} */
-                        code: "PAYLOAD_TOO_LARGE";
-                    };
-                };
-            };
-            /** @description UNSUPPORTED_MEDIA_TYPE */
-            415: {
-                headers: {
-                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"] & {
-                        /** @enum {string} */
-                        code: "UNSUPPORTED_MEDIA_TYPE";
-                    };
-                };
-            };
             /** @description HEADERS_TOO_LARGE */
             431: {
                 headers: {
@@ -1364,34 +1500,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "REQUEST_TIMEOUT";
-                    };
-                };
-            };
-            /** @description PAYLOAD_TOO_LARGE */
-            413: {
-                headers: {
-                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"] & {
-                        /** @enum {string} */
-                        code: "PAYLOAD_TOO_LARGE";
-                    };
-                };
-            };
-            /** @description UNSUPPORTED_MEDIA_TYPE */
-            415: {
-                headers: {
-                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"] & {
-                        /** @enum {string} */
-                        code: "UNSUPPORTED_MEDIA_TYPE";
                     };
                 };
             };
@@ -1708,34 +1816,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE */
-            413: {
-                headers: {
-                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"] & {
-                        /** @enum {string} */
-                        code: "PAYLOAD_TOO_LARGE";
-                    };
-                };
-            };
-            /** @description UNSUPPORTED_MEDIA_TYPE */
-            415: {
-                headers: {
-                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"] & {
-                        /** @enum {string} */
-                        code: "UNSUPPORTED_MEDIA_TYPE";
-                    };
-                };
-            };
             /** @description HEADERS_TOO_LARGE */
             431: {
                 headers: {
@@ -1786,15 +1866,17 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Activated */
+            /** @description Activated; with recoveryCodes when it is the first device of the user */
             200: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The response carries a secret or a short-lived image: never cached */
+                    "Cache-Control": "no-store";
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OtpAcceptedDto"];
+                    "application/json": components["schemas"]["ActivatedDeviceDto"];
                 };
             };
             /** @description INVALID_OTP | INVALID_REQUEST | VALIDATION_FAILED */
@@ -2059,34 +2141,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "REQUEST_TIMEOUT";
-                    };
-                };
-            };
-            /** @description PAYLOAD_TOO_LARGE */
-            413: {
-                headers: {
-                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"] & {
-                        /** @enum {string} */
-                        code: "PAYLOAD_TOO_LARGE";
-                    };
-                };
-            };
-            /** @description UNSUPPORTED_MEDIA_TYPE */
-            415: {
-                headers: {
-                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
-                    "X-Request-Id": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"] & {
-                        /** @enum {string} */
-                        code: "UNSUPPORTED_MEDIA_TYPE";
                     };
                 };
             };
@@ -2828,29 +2882,34 @@ export interface operations {
             };
         };
     };
-    getLiveness: {
+    verifyRecoveryCode: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
+                userId: string;
+            };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecoveryCodeDto"];
+            };
+        };
         responses: {
-            /** @description Up */
+            /** @description The code was valid and is now spent */
             200: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The response carries a secret or a short-lived image: never cached */
-                    "Cache-Control": "no-store";
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LivenessDto"];
+                    "application/json": components["schemas"]["RecoveryCodeUsedDto"];
                 };
             };
-            /** @description INVALID_REQUEST */
+            /** @description INVALID_RECOVERY_CODE | INVALID_REQUEST | VALIDATION_FAILED */
             400: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
@@ -2860,7 +2919,313 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
-                        code: "INVALID_REQUEST";
+                        code: "INVALID_RECOVERY_CODE" | "INVALID_REQUEST" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED | INVALID_TOKEN */
+            401: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNAUTHORIZED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description INSUFFICIENT_SCOPE */
+            403: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INSUFFICIENT_SCOPE";
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "REQUEST_TIMEOUT";
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description USER_LOCKED */
+            429: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "USER_LOCKED";
+                    };
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "HEADERS_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    getRecoveryCodesState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The state of the current set */
+            200: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesStateDto"];
+                };
+            };
+            /** @description INVALID_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INVALID_REQUEST" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED | INVALID_TOKEN */
+            401: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNAUTHORIZED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description INSUFFICIENT_SCOPE */
+            403: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INSUFFICIENT_SCOPE";
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "REQUEST_TIMEOUT";
+                    };
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "HEADERS_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    regenerateRecoveryCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new codes, shown once */
+            201: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The response carries a secret or a short-lived image: never cached */
+                    "Cache-Control": "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesIssuedDto"];
+                };
+            };
+            /** @description INVALID_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INVALID_REQUEST" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED | INVALID_TOKEN */
+            401: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNAUTHORIZED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description INSUFFICIENT_SCOPE */
+            403: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INSUFFICIENT_SCOPE";
                     };
                 };
             };
@@ -2938,29 +3303,28 @@ export interface operations {
             };
         };
     };
-    getReadiness: {
+    eraseUser: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
+                userId: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Ready */
-            200: {
+            /** @description Erased */
+            204: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The response carries a secret or a short-lived image: never cached */
-                    "Cache-Control": "no-store";
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ReadinessDto"];
-                };
+                content?: never;
             };
-            /** @description INVALID_REQUEST */
+            /** @description INVALID_REQUEST | VALIDATION_FAILED */
             400: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
@@ -2970,7 +3334,39 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
-                        code: "INVALID_REQUEST";
+                        code: "INVALID_REQUEST" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED | INVALID_TOKEN */
+            401: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNAUTHORIZED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description INSUFFICIENT_SCOPE */
+            403: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INSUFFICIENT_SCOPE";
                     };
                 };
             };
@@ -3013,6 +3409,142 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "HEADERS_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Up */
+            200: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The response carries a secret or a short-lived image: never cached */
+                    "Cache-Control": "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LivenessDto"];
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "REQUEST_TIMEOUT";
+                    };
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "HEADERS_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready */
+            200: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The response carries a secret or a short-lived image: never cached */
+                    "Cache-Control": "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadinessDto"];
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "REQUEST_TIMEOUT";
                     };
                 };
             };

@@ -16,6 +16,9 @@ export interface TokenProviderOptions {
   now: () => number;
 }
 
+// A token this close to its expiry is not sent: it could expire on the way.
+const EXPIRY_SAFETY_MS = 5000;
+
 interface CachedToken {
   token: string;
   refreshAt: number;
@@ -23,9 +26,9 @@ interface CachedToken {
 }
 
 /**
- * Access tokens by client credentials (client_secret_basic), cached until shortly before they
- * expire. However many calls need a token at once, one token request is in flight; when a
- * refresh fails while the current token is still valid, the current one is used.
+ * Access tokens by client credentials (client_secret_basic), cached, and refreshed in the
+ * background from shortly before they expire. However many calls need a token at once, one token
+ * request is in flight; nobody waits for it while the current token is still valid.
  */
 export class TokenProvider {
   private current: CachedToken | undefined;
@@ -34,17 +37,19 @@ export class TokenProvider {
   constructor(private readonly options: TokenProviderOptions) {}
 
   async token(): Promise<string> {
-    const now = this.options.now();
     const current = this.current;
+    const now = this.options.now();
     if (current !== undefined && now < current.refreshAt) return current.token;
-    this.inFlight ??= this.request().finally(() => (this.inFlight = undefined));
-    try {
-      this.current = await this.inFlight;
-      return this.current.token;
-    } catch (error) {
-      if (current !== undefined && this.options.now() < current.expiresAt - 1000) return current.token;
-      throw error;
+    this.inFlight ??= this.request()
+      .then((fresh) => (this.current = fresh))
+      .finally(() => (this.inFlight = undefined));
+    // Inside the margin the current token still serves while the new one comes; it is waited for
+    // only when there is no usable token (a failed background refresh is tried again next call).
+    if (current !== undefined && now < current.expiresAt - EXPIRY_SAFETY_MS) {
+      this.inFlight.catch(() => undefined);
+      return current.token;
     }
+    return (await this.inFlight).token;
   }
 
   /** Forgets `token` (the API refused it as invalid): the next call gets a new one. */

@@ -7,15 +7,11 @@ import { ERROR_SCHEMAS, header, OAUTH_ERRORS_EXTENSION, oauthErrorResponses } fr
 const RETRY_AFTER: ReadonlySet<ErrorCode> = new Set(['SERVICE_UNAVAILABLE', 'RATE_LIMITED', 'DEVICE_LOCKED', 'ACTIVATION_IN_PROGRESS']);
 // Any route can answer these: a malformed request, one that did not arrive in time, oversized
 // headers, a body too large or of another type (also where none is expected), an outage or shutdown.
-const EVERY_ROUTE: ErrorCode[] = [
-  'INVALID_REQUEST',
-  'REQUEST_TIMEOUT',
-  'HEADERS_TOO_LARGE',
-  'PAYLOAD_TOO_LARGE',
-  'UNSUPPORTED_MEDIA_TYPE',
-  'SERVICE_UNAVAILABLE',
-];
-const WITH_BODY: ErrorCode[] = ['VALIDATION_FAILED'];
+const EVERY_ROUTE: ErrorCode[] = ['REQUEST_TIMEOUT', 'HEADERS_TOO_LARGE', 'SERVICE_UNAVAILABLE'];
+// Methods whose body is read (a GET's is ignored): too large or of another type, also where none is expected.
+const READS_BODY: ErrorCode[] = ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'];
+// Bad percent-encoding in a path parameter, malformed JSON.
+const WITH_INPUT: ErrorCode[] = ['INVALID_REQUEST', 'VALIDATION_FAILED'];
 const PROTECTED: ErrorCode[] = ['UNAUTHORIZED', 'INVALID_TOKEN', 'INSUFFICIENT_SCOPE'];
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
@@ -39,13 +35,17 @@ export function completeDocument(document: OpenAPIObject, options: DocumentOptio
   for (const path of Object.values(document.paths)) {
     for (const method of METHODS) {
       const operation = path[method];
-      if (operation !== undefined) completeOperation(operation, components.schemas);
+      if (operation !== undefined) completeOperation(operation, method, components.schemas);
     }
   }
   return document;
 }
 
-function completeOperation(operation: OperationObject, schemas: Record<string, SchemaObject | ReferenceObject>): void {
+function completeOperation(
+  operation: OperationObject,
+  method: (typeof METHODS)[number],
+  schemas: Record<string, SchemaObject | ReferenceObject>,
+): void {
   const extensions = operation as OperationObject & Record<string, unknown>;
   const own = (extensions[ERROR_CODES_EXTENSION] as DocumentedError[] | undefined) ?? [];
   const oauth = extensions[OAUTH_ERRORS_EXTENSION] === true;
@@ -55,8 +55,8 @@ function completeOperation(operation: OperationObject, schemas: Record<string, S
   if (!isProtected) operation.security = [];
   const derived: ErrorCode[] = [
     ...EVERY_ROUTE,
-    ...(operation.requestBody !== undefined || (operation.parameters ?? []).length > 0 ? ['VALIDATION_FAILED' as const] : []),
-    ...(operation.requestBody !== undefined ? WITH_BODY : []),
+    ...(method === 'get' ? [] : READS_BODY),
+    ...(operation.requestBody !== undefined || (operation.parameters ?? []).length > 0 ? WITH_INPUT : []),
     ...(isProtected ? PROTECTED : []),
   ];
   const errors = dedupe([...own, ...derived]);
@@ -68,7 +68,8 @@ function completeOperation(operation: OperationObject, schemas: Record<string, S
     if (status.startsWith('2'))
       (response as ResponseObject).headers = { 'X-Request-Id': header('XRequestId'), ...(response as ResponseObject).headers };
   }
-  refuseUnknownFields(operation, schemas);
+  // The token endpoint ignores parameters it does not know (RFC 6749 §3.2).
+  if (!oauth) refuseUnknownFields(operation, schemas);
 }
 
 function dedupe(errors: DocumentedError[]): DocumentedError[] {

@@ -47,6 +47,27 @@ export class OtpAcceptedDto {
   deviceId: string;
 }
 
+export class ActivatedDeviceDto extends OtpAcceptedDto {
+  @ApiProperty({
+    type: [String],
+    required: false,
+    example: [
+      '7K3QD-9XW2M',
+      'H4T8B-1RZ6C',
+      'Q2VJX-8N5PF',
+      'D9M3K-4WY7T',
+      'Z6C1R-2HB8Q',
+      'P5X7N-3JT9D',
+      'B8F2W-6QK4M',
+      'R1Y9T-7CX3H',
+      'M4J6Q-5VD2Z',
+      'W3N8H-9PB1K',
+    ],
+    description: "Only when this is the user's first device (for this client) and they have no recovery codes yet: 10 one-time codes, shown once",
+  })
+  recoveryCodes?: string[];
+}
+
 export class DeviceDto {
   @ApiProperty({ format: 'uuid', example: ID_EXAMPLE })
   deviceId: string;

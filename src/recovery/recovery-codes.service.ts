@@ -1,0 +1,100 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { AuditService } from '../audit/audit.service.js';
+import type { Caller } from '../common/caller.js';
+import { Clock } from '../common/clock.js';
+import { validationError } from '../common/domain-error.js';
+import { LOGGER } from '../common/logger.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { SecretBox } from '../totp/secret-box.js';
+import type { RecoveryCodesIssuedDto, RecoveryCodesStateDto, RecoveryCodeUsedDto } from './dto/recovery-codes.dto.js';
+import { CODES_PER_SET, newRecoveryCode, normalizeRecoveryCode, RecoveryCodeHasher } from './recovery-codes.js';
+import { RecoveryCodesRepository } from './recovery-codes.repository.js';
+import { invalidRecoveryCode, userLocked } from './recovery.errors.js';
+
+/** API.md §10: issue, verify, regenerate recovery codes and read their state. */
+@Injectable()
+export class RecoveryCodesService {
+  private readonly hasher: RecoveryCodeHasher;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly codes: RecoveryCodesRepository,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    box: SecretBox,
+  ) {
+    this.hasher = new RecoveryCodeHasher(box);
+  }
+
+  /**
+   * After an activation: the user's first set, when they have none yet (one set however many
+   * activations run at once). Never fails the activation: if the set cannot be stored, the
+   * activation answers without codes and POST …/recovery-codes issues them.
+   */
+  async issueOnFirstActivation(caller: Caller, userId: string): Promise<string[] | undefined> {
+    try {
+      return await this.issue(caller, userId, true);
+    } catch (error) {
+      this.logger.warn({ err: error, reqId: caller.requestId }, 'activated a device, but could not issue its recovery codes');
+      return undefined;
+    }
+  }
+
+  async regenerate(caller: Caller, userId: string): Promise<RecoveryCodesIssuedDto> {
+    const recoveryCodes = (await this.issue(caller, userId, false))!;
+    return { status: 'SUCCESS', message: 'New recovery codes: show them once; the old ones no longer work', recoveryCodes };
+  }
+
+  async verify(caller: Caller, userId: string, input: string): Promise<RecoveryCodeUsedDto> {
+    const code = normalizeRecoveryCode(input);
+    if (code === undefined)
+      throw validationError([{ field: 'code', message: 'code must be 10 characters of Crockford base32 (dashes and spaces allowed)' }]);
+    const now = this.clock.now();
+    const { clientId } = caller;
+    const { lockoutThreshold: threshold, lockoutSeconds: seconds } = this.config.limits;
+    const outcome = await this.codes.verify(clientId, userId, (keyId) => this.hasher.hash(keyId, clientId, userId, code), now, {
+      threshold,
+      seconds,
+    });
+    switch (outcome.status) {
+      case 'USED':
+        await this.audit.record({ type: 'RECOVERY_CODE_USED', caller, userId, detail: { remainingCodes: outcome.remainingCodes } });
+        return { status: 'SUCCESS', message: 'The recovery code is valid; it cannot be used again', remainingCodes: outcome.remainingCodes };
+      case 'SPENT':
+        await this.audit.record({ type: 'RECOVERY_CODE_FAILED', caller, userId, detail: { reason: 'already used' } });
+        throw invalidRecoveryCode();
+      case 'WRONG':
+      case 'NO_CODES':
+        await this.audit.record({ type: 'RECOVERY_CODE_FAILED', caller, userId });
+        throw invalidRecoveryCode();
+      case 'LOCKED':
+        if (outcome.lockedNow) {
+          await this.audit.record({ type: 'RECOVERY_CODE_FAILED', caller, userId });
+          await this.audit.record({ type: 'USER_LOCKED', caller, userId, detail: { lockedUntil: outcome.until.toISOString() } });
+        }
+        throw userLocked(outcome.until, now);
+    }
+  }
+
+  async state(caller: Caller, userId: string): Promise<RecoveryCodesStateDto> {
+    const state = await this.codes.state(caller.clientId, userId);
+    return {
+      status: 'SUCCESS',
+      message: state === undefined ? 'The user has no recovery codes' : `${state.remainingCodes} recovery code(s) left`,
+      remainingCodes: state?.remainingCodes ?? 0,
+      createdAt: state?.createdAt.toISOString() ?? null,
+      lastUsedAt: state?.lastUsedAt?.toISOString() ?? null,
+    };
+  }
+
+  private async issue(caller: Caller, userId: string, firstOnly: boolean): Promise<string[] | undefined> {
+    const recoveryCodes = Array.from({ length: CODES_PER_SET }, newRecoveryCode);
+    const keyId = this.hasher.currentKeyId;
+    const hashes = recoveryCodes.map((c) => this.hasher.hash(keyId, caller.clientId, userId, normalizeRecoveryCode(c)!)!);
+    if (!(await this.codes.storeSet(caller.clientId, userId, keyId, hashes, this.clock.now(), firstOnly))) return undefined;
+    await this.audit.record({ type: 'RECOVERY_CODES_ISSUED', caller, userId, detail: { count: CODES_PER_SET } });
+    return recoveryCodes;
+  }
+}
