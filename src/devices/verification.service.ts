@@ -10,7 +10,7 @@ import type { Device } from './device.js';
 import { deviceLocked, deviceNotFound, invalidOtp, noActiveDevice, tooManyAtOnce } from './device.errors.js';
 import { DevicesRepository } from './devices.repository.js';
 import type { OtpAcceptedDto } from './dto/device-responses.dto.js';
-import { InFlightGate } from './in-flight-gate.js';
+import { InFlightGate } from '../common/in-flight-gate.js';
 
 /** What never changes for a device (enough to check a code before touching the database), and a lock seen on it. */
 type VerificationKey = Pick<Device, 'id' | 'userId' | 'sealedSecret' | 'algorithm' | 'digits' | 'period'> & { lockedUntil?: Date };

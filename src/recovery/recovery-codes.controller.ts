@@ -24,7 +24,7 @@ export class RecoveryCodesController {
       'Wrong codes count towards a per-user lock: after LOCKOUT_THRESHOLD of them, 429 USER_LOCKED for LOCKOUT_SECONDS, and no code is compared meanwhile.',
   })
   @ApiOkResponse({ type: RecoveryCodeUsedDto, description: 'The code was valid and is now spent' })
-  @ApiErrors('INVALID_RECOVERY_CODE', 'USER_LOCKED')
+  @ApiErrors('INVALID_RECOVERY_CODE', 'USER_LOCKED', 'RATE_LIMITED')
   verify(@CurrentCaller() caller: Caller, @Param('userId', UserIdPipe) userId: string, @Body() body: RecoveryCodeDto): Promise<RecoveryCodeUsedDto> {
     return this.recovery.verify(caller, userId, body.code);
   }

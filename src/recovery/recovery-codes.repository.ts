@@ -15,6 +15,18 @@ export type RecoveryVerification =
   | { status: 'LOCKED'; until: Date; lockedNow: boolean }
   | { status: 'NO_CODES' };
 
+export interface StoredSet {
+  clientId: string;
+  userId: string;
+  keyId: string;
+  hashes: Buffer[];
+  now: Date;
+  /** Only when the user has none yet (the set's primary key decides, also under concurrency); otherwise it replaces the old set at once. */
+  firstOnly: boolean;
+  /** Only while the user has a device (issuance at activation, against a concurrent erasure). */
+  whileDeviceExists: boolean;
+}
+
 export interface LockPolicy {
   threshold: number;
   seconds: number;
@@ -25,31 +37,31 @@ export interface LockPolicy {
 export class RecoveryCodesRepository {
   constructor(private readonly db: Database) {}
 
-  /**
-   * Stores a set of code hashes. `firstOnly`: only when the user has none yet (false when one
-   * exists, also under concurrency: the set's primary key decides); otherwise the old set is
-   * replaced in the same transaction, so it stops working at once. The lock state is kept.
-   */
-  async storeSet(clientId: string, userId: string, keyId: string, hashes: Buffer[], now: Date, firstOnly: boolean): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const upsert = firstOnly
-        ? 'ON CONFLICT DO NOTHING'
-        : 'ON CONFLICT (client_id, user_id) DO UPDATE SET generation = recovery_code_sets.generation + 1, key_id = $3, created_at = $4, last_used_at = NULL';
-      const stored = await tx.query(
-        `INSERT INTO recovery_code_sets (client_id, user_id, key_id, created_at) VALUES ($1, $2, $3, $4) ${upsert} RETURNING 1`,
-        [clientId, userId, keyId, now],
-      );
-      if (stored.length === 0) return false;
-      await tx.query('DELETE FROM recovery_codes WHERE client_id = $1 AND user_id = $2', [clientId, userId]);
-      await tx.query('INSERT INTO recovery_codes (client_id, user_id, code_hash) SELECT $1, $2, unnest($3::bytea[])', [clientId, userId, hashes]);
-      return true;
-    });
+  /** Stores a set of code hashes (false when it was not stored). The lock state is kept. */
+  async storeSet(set: StoredSet): Promise<boolean> {
+    // One statement (one round trip, no transaction held open): the set row decides, the old
+    // codes go and the new ones come in the same snapshot (new hashes never equal old ones).
+    // whileDeviceExists: only while one of the user's devices is there, holding it (KEY SHARE)
+    // until the statement commits, so an erasure either sees this set or stops it.
+    const upsert = set.firstOnly
+      ? 'ON CONFLICT DO NOTHING'
+      : 'ON CONFLICT (client_id, user_id) DO UPDATE SET generation = recovery_code_sets.generation + 1, key_id = $3, created_at = $4, last_used_at = NULL';
+    const guard = set.whileDeviceExists ? 'WHERE EXISTS (SELECT 1 FROM devices WHERE client_id = $1 AND user_id = $2 LIMIT 1 FOR KEY SHARE)' : '';
+    const stored = await this.db.query(
+      `WITH s AS (INSERT INTO recovery_code_sets (client_id, user_id, key_id, created_at) SELECT $1::uuid, $2::text, $3::text, $4::timestamptz ${guard} ${upsert} RETURNING client_id, user_id),
+       old AS (DELETE FROM recovery_codes c USING s WHERE c.client_id = s.client_id AND c.user_id = s.user_id)
+       INSERT INTO recovery_codes (client_id, user_id, code_hash) SELECT s.client_id, s.user_id, h FROM s, unnest($5::bytea[]) AS h RETURNING 1`,
+      [set.clientId, set.userId, set.keyId, set.now, set.hashes],
+    );
+    return stored.length > 0;
   }
 
   /**
-   * Spends a code, or counts a failure. The set's row is locked first, so verifications of one
-   * user run one after another on every replica: the lock is checked before each comparison, and
-   * no more than `threshold` wrong codes are ever compared per lock period.
+   * Spends a code, or counts a failure. Each attempt first reserves its place in the count with
+   * one atomic statement, refused while the user is locked; the attempt that reserves the last
+   * place locks the user at once (and unlocks if its code turns out right). So no more than
+   * `threshold` codes are ever compared per lock period, on any number of replicas, and no
+   * transaction or row lock is held while a code is compared: a flood answers 429, not 503.
    */
   async verify(
     clientId: string,
@@ -58,52 +70,50 @@ export class RecoveryCodesRepository {
     now: Date,
     lock: LockPolicy,
   ): Promise<RecoveryVerification> {
-    return this.db.transaction(async (tx) => {
-      const [set] = await tx.query<{ key_id: string; failures: number; locked_until: Date | null }>(
-        'SELECT key_id, failures, locked_until FROM recovery_code_sets WHERE client_id = $1 AND user_id = $2 FOR UPDATE',
-        [clientId, userId],
+    const until = new Date(now.getTime() + lock.seconds * 1000);
+    const key = [clientId, userId];
+    const [reserved] = await this.db.query<{ key_id: string; locking: boolean }>(
+      `UPDATE recovery_code_sets
+          SET failures = CASE WHEN failures + 1 >= $4 THEN 0 ELSE failures + 1 END,
+              locked_until = CASE WHEN failures + 1 >= $4 THEN $5 ELSE locked_until END
+        WHERE client_id = $1 AND user_id = $2 AND (locked_until IS NULL OR locked_until <= $3)
+        RETURNING key_id, failures = 0 AND locked_until IS NOT DISTINCT FROM $5 AS locking`,
+      [...key, now, lock.threshold, until],
+    );
+    if (reserved === undefined) {
+      const [set] = await this.db.query<{ locked_until: Date | null }>(
+        'SELECT locked_until FROM recovery_code_sets WHERE client_id = $1 AND user_id = $2',
+        key,
       );
       if (set === undefined) return { status: 'NO_CODES' };
-      if (set.locked_until !== null && set.locked_until > now) return { status: 'LOCKED', until: set.locked_until, lockedNow: false };
-      const hash = hashFor(set.key_id);
-      const [code] =
-        hash === undefined
-          ? []
-          : await tx.query<{ used_at: Date | null }>('SELECT used_at FROM recovery_codes WHERE client_id = $1 AND user_id = $2 AND code_hash = $3', [
-              clientId,
-              userId,
-              hash,
-            ]);
-      if (code !== undefined && code.used_at !== null) return { status: 'SPENT' };
-      const used =
-        code === undefined
-          ? []
-          : await tx.query('UPDATE recovery_codes SET used_at = $4 WHERE client_id = $1 AND user_id = $2 AND code_hash = $3 RETURNING 1', [
-              clientId,
-              userId,
-              hash,
-              now,
-            ]);
-      if (used.length > 0) {
-        const [left] = await tx.query<{ remaining: number }>(
-          `WITH reset AS (UPDATE recovery_code_sets SET failures = 0, last_used_at = $3 WHERE client_id = $1 AND user_id = $2)
-           SELECT count(*)::int AS remaining FROM recovery_codes WHERE client_id = $1 AND user_id = $2 AND used_at IS NULL`,
-          [clientId, userId, now],
-        );
-        return { status: 'USED', remainingCodes: left.remaining };
-      }
-      if (set.failures + 1 < lock.threshold) {
-        await tx.query('UPDATE recovery_code_sets SET failures = failures + 1 WHERE client_id = $1 AND user_id = $2', [clientId, userId]);
-        return { status: 'WRONG' };
-      }
-      const until = new Date(now.getTime() + lock.seconds * 1000);
-      await tx.query('UPDATE recovery_code_sets SET failures = 0, locked_until = $3 WHERE client_id = $1 AND user_id = $2', [
-        clientId,
-        userId,
-        until,
-      ]);
-      return { status: 'LOCKED', until, lockedNow: true };
-    });
+      return { status: 'LOCKED', until: set.locked_until ?? until, lockedNow: false };
+    }
+    const hash = hashFor(reserved.key_id);
+    const used =
+      hash === undefined
+        ? []
+        : await this.db.query(
+            'UPDATE recovery_codes SET used_at = $4 WHERE client_id = $1 AND user_id = $2 AND code_hash = $3 AND used_at IS NULL RETURNING 1',
+            [...key, hash, now],
+          );
+    const unlock = reserved.locking ? ', locked_until = NULL' : '';
+    if (used.length > 0) {
+      const [left] = await this.db.query<{ remaining: number }>(
+        `WITH reset AS (UPDATE recovery_code_sets SET failures = 0, last_used_at = $3${unlock} WHERE client_id = $1 AND user_id = $2)
+         SELECT count(*)::int AS remaining FROM recovery_codes WHERE client_id = $1 AND user_id = $2 AND used_at IS NULL`,
+        [...key, now],
+      );
+      return { status: 'USED', remainingCodes: left.remaining };
+    }
+    const spent =
+      hash !== undefined &&
+      (await this.db.query('SELECT 1 FROM recovery_codes WHERE client_id = $1 AND user_id = $2 AND code_hash = $3', [...key, hash])).length > 0;
+    if (spent) {
+      // Not a guess: its place in the count is given back.
+      await this.db.query(`UPDATE recovery_code_sets SET failures = GREATEST(failures - 1, 0)${unlock} WHERE client_id = $1 AND user_id = $2`, key);
+      return { status: 'SPENT' };
+    }
+    return reserved.locking ? { status: 'LOCKED', until, lockedNow: true } : { status: 'WRONG' };
   }
 
   async state(clientId: string, userId: string): Promise<RecoveryCodeState | undefined> {

@@ -1,21 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { AuditService } from '../audit/audit.service.js';
+import { type AuditInput, AuditService } from '../audit/audit.service.js';
 import type { Caller } from '../common/caller.js';
 import { Clock } from '../common/clock.js';
 import { validationError } from '../common/domain-error.js';
+import { InFlightGate } from '../common/in-flight-gate.js';
 import { LOGGER } from '../common/logger.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { SecretBox } from '../totp/secret-box.js';
 import type { RecoveryCodesIssuedDto, RecoveryCodesStateDto, RecoveryCodeUsedDto } from './dto/recovery-codes.dto.js';
 import { CODES_PER_SET, newRecoveryCode, normalizeRecoveryCode, RecoveryCodeHasher } from './recovery-codes.js';
 import { RecoveryCodesRepository } from './recovery-codes.repository.js';
-import { invalidRecoveryCode, userLocked } from './recovery.errors.js';
+import { invalidRecoveryCode, tooManyAtOnce, userLocked } from './recovery.errors.js';
 
 /** API.md §10: issue, verify, regenerate recovery codes and read their state. */
 @Injectable()
 export class RecoveryCodesService {
   private readonly hasher: RecoveryCodeHasher;
+  /** No more attempts in flight per user than could be decided before the lock: a flood is refused here (429), not queued for Postgres. */
+  private readonly gate: InFlightGate;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -26,6 +29,7 @@ export class RecoveryCodesService {
     box: SecretBox,
   ) {
     this.hasher = new RecoveryCodeHasher(box);
+    this.gate = new InFlightGate(config.limits.lockoutThreshold);
   }
 
   /**
@@ -35,7 +39,7 @@ export class RecoveryCodesService {
    */
   async issueOnFirstActivation(caller: Caller, userId: string): Promise<string[] | undefined> {
     try {
-      return await this.issue(caller, userId, true);
+      return await this.issue(caller, userId, true, true);
     } catch (error) {
       this.logger.warn({ err: error, reqId: caller.requestId }, 'activated a device, but could not issue its recovery codes');
       return undefined;
@@ -43,7 +47,7 @@ export class RecoveryCodesService {
   }
 
   async regenerate(caller: Caller, userId: string): Promise<RecoveryCodesIssuedDto> {
-    const recoveryCodes = (await this.issue(caller, userId, false))!;
+    const recoveryCodes = (await this.issue(caller, userId, false, false))!;
     return { status: 'SUCCESS', message: 'New recovery codes: show them once; the old ones no longer work', recoveryCodes };
   }
 
@@ -51,6 +55,12 @@ export class RecoveryCodesService {
     const code = normalizeRecoveryCode(input);
     if (code === undefined)
       throw validationError([{ field: 'code', message: 'code must be 10 characters of Crockford base32 (dashes and spaces allowed)' }]);
+    const answer = await this.gate.run(`${caller.clientId}:${userId}`, () => this.decide(caller, userId, code));
+    if (answer === undefined) throw tooManyAtOnce();
+    return answer;
+  }
+
+  private async decide(caller: Caller, userId: string, code: string): Promise<RecoveryCodeUsedDto> {
     const now = this.clock.now();
     const { clientId } = caller;
     const { lockoutThreshold: threshold, lockoutSeconds: seconds } = this.config.limits;
@@ -58,24 +68,36 @@ export class RecoveryCodesService {
       threshold,
       seconds,
     });
+    // The outcome is committed: the caller gets it even if its event cannot be written.
     switch (outcome.status) {
       case 'USED':
-        await this.audit.record({ type: 'RECOVERY_CODE_USED', caller, userId, detail: { remainingCodes: outcome.remainingCodes } });
+        await this.event({ type: 'RECOVERY_CODE_USED', caller, userId, detail: { remainingCodes: outcome.remainingCodes } });
         return { status: 'SUCCESS', message: 'The recovery code is valid; it cannot be used again', remainingCodes: outcome.remainingCodes };
       case 'SPENT':
-        await this.audit.record({ type: 'RECOVERY_CODE_FAILED', caller, userId, detail: { reason: 'already used' } });
+        await this.event({ type: 'RECOVERY_CODE_FAILED', caller, userId, detail: { reason: 'already used' } });
         throw invalidRecoveryCode();
       case 'WRONG':
+        await this.event({ type: 'RECOVERY_CODE_FAILED', caller, userId });
+        throw invalidRecoveryCode();
       case 'NO_CODES':
-        await this.audit.record({ type: 'RECOVERY_CODE_FAILED', caller, userId });
+        // Nothing to guess and nothing counted: not worth an event per request.
         throw invalidRecoveryCode();
       case 'LOCKED':
         if (outcome.lockedNow) {
-          await this.audit.record({ type: 'RECOVERY_CODE_FAILED', caller, userId });
-          await this.audit.record({ type: 'USER_LOCKED', caller, userId, detail: { lockedUntil: outcome.until.toISOString() } });
+          await this.event({ type: 'RECOVERY_CODE_FAILED', caller, userId });
+          await this.event({ type: 'USER_LOCKED', caller, userId, detail: { lockedUntil: outcome.until.toISOString() } });
         }
         throw userLocked(outcome.until, now);
     }
+  }
+
+  /** An event of a change already committed: its loss (Postgres failing just now) is logged, and does not change the answer. */
+  private async event(input: AuditInput): Promise<void> {
+    await this.audit
+      .record(input)
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, reqId: input.caller.requestId, type: input.type }, 'could not record an audit event'),
+      );
   }
 
   async state(caller: Caller, userId: string): Promise<RecoveryCodesStateDto> {
@@ -89,12 +111,21 @@ export class RecoveryCodesService {
     };
   }
 
-  private async issue(caller: Caller, userId: string, firstOnly: boolean): Promise<string[] | undefined> {
+  private async issue(caller: Caller, userId: string, firstOnly: boolean, whileDeviceExists: boolean): Promise<string[] | undefined> {
     const recoveryCodes = Array.from({ length: CODES_PER_SET }, newRecoveryCode);
     const keyId = this.hasher.currentKeyId;
     const hashes = recoveryCodes.map((c) => this.hasher.hash(keyId, caller.clientId, userId, normalizeRecoveryCode(c)!)!);
-    if (!(await this.codes.storeSet(caller.clientId, userId, keyId, hashes, this.clock.now(), firstOnly))) return undefined;
-    await this.audit.record({ type: 'RECOVERY_CODES_ISSUED', caller, userId, detail: { count: CODES_PER_SET } });
+    const stored = await this.codes.storeSet({
+      clientId: caller.clientId,
+      userId,
+      keyId,
+      hashes,
+      now: this.clock.now(),
+      firstOnly,
+      whileDeviceExists,
+    });
+    if (!stored) return undefined;
+    await this.event({ type: 'RECOVERY_CODES_ISSUED', caller, userId, detail: { count: CODES_PER_SET } });
     return recoveryCodes;
   }
 }

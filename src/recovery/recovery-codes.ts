@@ -14,7 +14,13 @@ export function newRecoveryCode(): string {
 
 /** A code as typed (any case, spaces, dashes, O for 0, I or L for 1), or undefined when it cannot be one. */
 export function normalizeRecoveryCode(input: string): string | undefined {
-  const code = input.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+  const code = input
+    .normalize('NFKC') // fullwidth letters and digits as plain ones
+    .toUpperCase()
+    // spaces, dashes of every kind (hyphen, non-breaking hyphen, en dash, minus…), soft hyphens, zero-width characters
+    .replace(/[\s\-\u2010-\u2015\u2212\u00AD\u200B-\u200D\u2060\uFEFF]/g, '')
+    .replace(/O/g, '0')
+    .replace(/[IL]/g, '1');
   return /^[0-9A-HJKMNP-TV-Z]{10}$/.test(code) ? code : undefined;
 }
 

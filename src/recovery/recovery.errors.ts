@@ -6,3 +6,6 @@ export const userLocked = (until: Date, now: Date) =>
     retryAfterSeconds: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000)),
     extra: { lockedUntil: until.toISOString() },
   });
+/** More verifications of one user at once than could be decided before the lock. */
+export const tooManyAtOnce = () =>
+  new DomainError('RATE_LIMITED', 'Too many recovery-code verifications of this user at once; retry shortly', { retryAfterSeconds: 1 });

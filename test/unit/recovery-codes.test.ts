@@ -23,6 +23,10 @@ describe('recovery codes', () => {
       ['ooooo-lllll', '0000011111'],
       ['iL1Oo-00000', '1110000000'],
       ['7K3QD\t9XW2M', '7K3QD9XW2M'],
+      ['7K3QD\u20139XW2M', '7K3QD9XW2M'], // en dash, as word processors write it
+      ['7K3QD\u22129XW2M', '7K3QD9XW2M'], // minus
+      ['7K3QD\u2011\u200B9XW2M', '7K3QD9XW2M'], // non-breaking hyphen, zero-width space
+      ['\uFF17\uFF2B\uFF13\uFF31\uFF24-9XW2M', '7K3QD9XW2M'], // fullwidth
       ['7K3QD-9XW2U', undefined], // U is not in the alphabet
       ['7K3QD-9XW2', undefined],
       ['7K3QD-9XW2MM', undefined],

@@ -478,7 +478,7 @@ export interface components {
              */
             deviceId: string;
             /**
-             * @description Only when this is the user's first device (for this client) and they have no recovery codes yet: 10 one-time codes, shown once
+             * @description Only when the user (for this client) has no recovery codes yet, as with their first device: 10 one-time codes, shown once. Absent otherwise, also when they could not be stored just now: GET …/recovery-codes tells (remainingCodes 0, createdAt null), POST …/recovery-codes issues them
              * @example [
              *       "7K3QD-9XW2M",
              *       "H4T8B-1RZ6C",
@@ -977,7 +977,7 @@ export interface components {
             remainingAttempts?: number;
             /**
              * Format: date-time
-             * @description DEVICE_LOCKED: when the lock ends
+             * @description DEVICE_LOCKED, USER_LOCKED: when the lock ends
              */
             lockedUntil?: string;
             /**
@@ -2997,17 +2997,19 @@ export interface operations {
                     };
                 };
             };
-            /** @description USER_LOCKED */
+            /** @description USER_LOCKED | RATE_LIMITED */
             429: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
-                        code: "USER_LOCKED";
+                        code: "USER_LOCKED" | "RATE_LIMITED";
                     };
                 };
             };

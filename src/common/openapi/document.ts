@@ -4,7 +4,13 @@ import { codeOf, type DocumentedError, ERROR_CODES_EXTENSION, errorExample } fro
 import { ERROR_SCHEMAS, header, OAUTH_ERRORS_EXTENSION, oauthErrorResponses } from './schemas.js';
 
 // Codes that come with Retry-After (the filter sets it from the error's retryAfterSeconds).
-const RETRY_AFTER: ReadonlySet<ErrorCode> = new Set(['SERVICE_UNAVAILABLE', 'RATE_LIMITED', 'DEVICE_LOCKED', 'ACTIVATION_IN_PROGRESS']);
+const RETRY_AFTER: ReadonlySet<ErrorCode> = new Set([
+  'SERVICE_UNAVAILABLE',
+  'RATE_LIMITED',
+  'DEVICE_LOCKED',
+  'USER_LOCKED',
+  'ACTIVATION_IN_PROGRESS',
+]);
 // Any route can answer these: a malformed request, one that did not arrive in time, oversized
 // headers, a body too large or of another type (also where none is expected), an outage or shutdown.
 const EVERY_ROUTE: ErrorCode[] = ['REQUEST_TIMEOUT', 'HEADERS_TOO_LARGE', 'SERVICE_UNAVAILABLE'];

@@ -19,6 +19,8 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   INVALID_REQUEST: 'The body is not valid JSON',
   UNSUPPORTED_DEVICE_TYPE: 'deviceType must be TOTP',
   INVALID_OTP: 'The OTP is not valid',
+  INVALID_RECOVERY_CODE: 'The recovery code is not valid (unknown or already used)',
+  USER_LOCKED: 'Too many wrong recovery codes: the user is locked',
   UNAUTHORIZED: 'An access token is required',
   INVALID_TOKEN: 'The access token has expired',
   INSUFFICIENT_SCOPE: 'This request needs the scope devices:write',
@@ -41,6 +43,7 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
 const EXAMPLE_EXTRA: Partial<Record<ErrorCode, Record<string, unknown>>> = {
   VALIDATION_FAILED: { errors: [{ field: 'otp', message: 'otp must be 6 to 8 digits' }] },
   DEVICE_LOCKED: { lockedUntil: '2026-11-22T10:15:00.000Z' },
+  USER_LOCKED: { lockedUntil: '2026-11-22T10:15:00.000Z' },
 };
 
 export const codeOf = (e: DocumentedError): ErrorCode => (typeof e === 'string' ? e : e.code);

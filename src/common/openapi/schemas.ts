@@ -28,7 +28,7 @@ export const ERROR_SCHEMAS: Record<string, SchemaObject> = {
         minimum: 0,
         description: 'INVALID_OTP on activation: wrong codes left before the registration is destroyed',
       },
-      lockedUntil: { type: 'string', format: 'date-time', description: 'DEVICE_LOCKED: when the lock ends' },
+      lockedUntil: { type: 'string', format: 'date-time', description: 'DEVICE_LOCKED, USER_LOCKED: when the lock ends' },
       postgres: { type: 'string', enum: ['UP', 'DOWN'], description: 'Readiness only' },
       redis: { type: 'string', enum: ['UP', 'DOWN'], description: 'Readiness only' },
     },

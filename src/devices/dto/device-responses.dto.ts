@@ -63,7 +63,8 @@ export class ActivatedDeviceDto extends OtpAcceptedDto {
       'M4J6Q-5VD2Z',
       'W3N8H-9PB1K',
     ],
-    description: "Only when this is the user's first device (for this client) and they have no recovery codes yet: 10 one-time codes, shown once",
+    description:
+      'Only when the user (for this client) has no recovery codes yet, as with their first device: 10 one-time codes, shown once. Absent otherwise, also when they could not be stored just now: GET …/recovery-codes tells (remainingCodes 0, createdAt null), POST …/recovery-codes issues them',
   })
   recoveryCodes?: string[];
 }
