@@ -24,8 +24,9 @@ export class RecoveryCodes1764400000000 implements MigrationInterface {
       user_id text NOT NULL,
       code_hash bytea NOT NULL,
       used_at timestamptz,
-      PRIMARY KEY (client_id, user_id, code_hash),
-      FOREIGN KEY (client_id, user_id) REFERENCES recovery_code_sets (client_id, user_id) ON DELETE CASCADE)`);
+      PRIMARY KEY (client_id, user_id, code_hash))`);
+    // No foreign key to the set: its trigger would run once per code on the activation path (ten
+    // lookups per first activation); the repository writes and deletes a set and its codes together.
   }
 
   async down(q: QueryRunner): Promise<void> {

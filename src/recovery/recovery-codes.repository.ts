@@ -126,8 +126,12 @@ export class RecoveryCodesRepository {
     return row === undefined ? undefined : { remainingCodes: row.remaining, createdAt: row.created_at, lastUsedAt: row.last_used_at };
   }
 
-  /** Erasing a user: the set, its codes (cascade) and the user's lock. */
+  /** Erasing a user: the set, its codes and the user's lock. */
   async deleteForUser(clientId: string, userId: string): Promise<void> {
-    await this.db.query('DELETE FROM recovery_code_sets WHERE client_id = $1 AND user_id = $2', [clientId, userId]);
+    await this.db.query(
+      `WITH codes AS (DELETE FROM recovery_codes WHERE client_id = $1 AND user_id = $2)
+       DELETE FROM recovery_code_sets WHERE client_id = $1 AND user_id = $2`,
+      [clientId, userId],
+    );
   }
 }
