@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { CODES_EXAMPLE } from '../../recovery/dto/recovery-codes.dto.js';
 
 export const DEVICE_STATUSES = ['PENDING_ACTIVATION', 'ACTIVE', 'LOCKED'] as const;
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
@@ -51,18 +52,7 @@ export class ActivatedDeviceDto extends OtpAcceptedDto {
   @ApiProperty({
     type: [String],
     required: false,
-    example: [
-      '7K3QD-9XW2M',
-      'H4T8B-1RZ6C',
-      'Q2VJX-8N5PF',
-      'D9M3K-4WY7T',
-      'Z6C1R-2HB8Q',
-      'P5X7N-3JT9D',
-      'B8F2W-6QK4M',
-      'R1Y9T-7CX3H',
-      'M4J6Q-5VD2Z',
-      'W3N8H-9PB1K',
-    ],
+    example: CODES_EXAMPLE,
     description:
       'Only when the user (for this client) has no recovery codes yet, as with their first device: 10 one-time codes, shown once. Absent otherwise, also when they could not be stored just now: GET …/recovery-codes tells (remainingCodes 0, createdAt null), POST …/recovery-codes issues them',
   })

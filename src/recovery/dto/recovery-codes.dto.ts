@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsDefined, IsString, MaxLength } from 'class-validator';
 
 const Success = () => ApiProperty({ enum: ['SUCCESS'], example: 'SUCCESS' });
-const CODES_EXAMPLE = [
+export const CODES_EXAMPLE = [
   '7K3QD-9XW2M',
   'H4T8B-1RZ6C',
   'Q2VJX-8N5PF',
@@ -69,5 +69,3 @@ export class RecoveryCodesStateDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   lastUsedAt: string | null;
 }
-
-export { CODES_EXAMPLE };
