@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createClient } from 'redis';
-import { createEnvironment, destroyEnvironment, REDIS_URL, startApp, startTestApp, type TestApp } from '../support/harness.js';
+import { REDIS_URL, startAppBehindPostgresProxy, startTestApp, type TestApp } from '../support/harness.js';
 import { sleep } from '../support/otp.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 
 type App = TestApp & { teardown(): Promise<void> };
 const NEW_DEVICE = { deviceType: 'TOTP', deviceName: 'My phone', accountName: 'ada@example.com' };
@@ -269,22 +269,14 @@ describe('registration expiry', () => {
 });
 
 describe('activation while Postgres is unavailable', () => {
-  const proxy = new TcpProxy(5432);
   let app: TestApp;
-  let env: Awaited<ReturnType<typeof createEnvironment>>;
+  let proxy: TcpProxy;
+  let teardown: () => Promise<void>;
 
   before(async () => {
-    env = await createEnvironment();
-    await proxy.start();
-    const url = new URL(env.databaseUrl);
-    url.port = String(proxy.port);
-    app = await startApp({ ...env, databaseUrl: url.toString() });
+    ({ app, proxy, teardown } = await startAppBehindPostgresProxy());
   });
-  after(async () => {
-    await app.close();
-    await proxy.stop();
-    await destroyEnvironment(env);
-  });
+  after(() => teardown());
 
   it('answers 503 fast, keeps the registration pending, and activates once Postgres is back', async () => {
     const { token } = await app.clientWithToken();

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TotpApiError, TotpClient, type TotpClientOptions, TotpTokenError } from '../../clients/typescript/src/index.js';
-import { createEnvironment, destroyEnvironment, startApp, startTestApp, type TestApp } from '../support/harness.js';
+import { startAppBehindPostgresProxy, startTestApp, type TestApp } from '../support/harness.js';
 import { sleep } from '../support/otp.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 
 /** Every request the client sends, as "METHOD path status"; each answer checked against the OpenAPI document. */
 function recordingFetch(app: TestApp): { fetch: (request: Request) => Promise<Response>; sent: string[] } {
@@ -224,22 +224,14 @@ describe('TypeScript client (clients/typescript) against the real service', () =
 });
 
 describe('TypeScript client while Postgres is away', () => {
-  const proxy = new TcpProxy(5432);
   let app: TestApp;
-  let env: Awaited<ReturnType<typeof createEnvironment>>;
+  let proxy: TcpProxy;
+  let teardown: () => Promise<void>;
 
   before(async () => {
-    env = await createEnvironment();
-    await proxy.start();
-    const url = new URL(env.databaseUrl);
-    url.port = String(proxy.port);
-    app = await startApp({ ...env, databaseUrl: url.toString() });
+    ({ app, proxy, teardown } = await startAppBehindPostgresProxy());
   });
-  after(async () => {
-    await app.close();
-    await proxy.stop();
-    await destroyEnvironment(env);
-  });
+  after(() => teardown());
 
   it('retries the 503 after its Retry-After and succeeds once Postgres is back', async () => {
     const { clientId, clientSecret } = await app.createClient();

@@ -13,6 +13,7 @@ import { RedisConnection } from '../../src/redis/redis-connection.js';
 import { prepareRuntime } from '../../src/runtime.js';
 import { TestClock } from './clock.js';
 import { OpenApiCheck } from './openapi-check.js';
+import { TcpProxy } from './tcp-proxy.js';
 import { codeFor, wrongCodeFor } from './otp.js';
 
 export const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
@@ -210,6 +211,25 @@ export async function startTestApp(
       await destroyEnvironment(env);
     },
   });
+}
+
+/** An app whose Postgres is reached through a TCP proxy the test can stop and restart (an outage). */
+export async function startAppBehindPostgresProxy(): Promise<{ app: TestApp; proxy: TcpProxy; teardown(): Promise<void> }> {
+  const env = await createEnvironment();
+  const proxy = new TcpProxy(5432);
+  await proxy.start();
+  const url = new URL(env.databaseUrl);
+  url.port = String(proxy.port);
+  const app = await startApp({ ...env, databaseUrl: url.toString() });
+  return {
+    app,
+    proxy,
+    async teardown() {
+      await app.close();
+      await proxy.stop();
+      await destroyEnvironment(env);
+    },
+  };
 }
 
 /** A connection to the test Redis that has answered once. */
