@@ -214,7 +214,7 @@ export async function startTestApp(
 }
 
 /** An app whose Postgres is reached through a TCP proxy the test can stop and restart (an outage). */
-export async function startAppBehindPostgresProxy(): Promise<{ app: TestApp; proxy: TcpProxy; teardown(): Promise<void> }> {
+export async function startAppBehindPostgresProxy(): Promise<{ app: TestApp; proxy: TcpProxy; teardown: () => Promise<void> }> {
   const env = await createEnvironment();
   const proxy = new TcpProxy(5432);
   await proxy.start();
@@ -224,7 +224,7 @@ export async function startAppBehindPostgresProxy(): Promise<{ app: TestApp; pro
   return {
     app,
     proxy,
-    async teardown() {
+    teardown: async () => {
       await app.close();
       await proxy.stop();
       await destroyEnvironment(env);
