@@ -26,6 +26,11 @@ const TAGS = [
     name: 'Recovery codes',
     description: 'One-time codes for a user who lost the phone: issued at the first activation, verified once each, regenerated',
   },
+  {
+    name: 'Login by QR code',
+    description:
+      "The web page shows a QR code, the user's app approves or denies with an OCRA response (RFC 6287); the web app long-polls the status and redeems the approval once",
+  },
   { name: 'Users', description: 'Erase everything of a user' },
   { name: 'Audit', description: 'The security events of a user' },
   { name: 'Operations', description: 'Liveness and readiness probes' },

@@ -11,6 +11,8 @@ import { BatchedStatements } from './database/batched-statements.js';
 import { Database } from './database/database.js';
 import { DevicesModule } from './devices/devices.module.js';
 import { HealthModule } from './health/health.module.js';
+import { LoginRequestStore } from './login/login-request.store.js';
+import { LoginModule } from './login/login.module.js';
 import { RecoveryModule } from './recovery/recovery.module.js';
 import { UsersModule } from './users/users.module.js';
 import { CounterStore } from './counters/counter.store.js';
@@ -29,6 +31,7 @@ export interface Runtime {
   redis: RedisConnection | undefined;
   store: PendingStore;
   counters: CounterStore;
+  loginRequests: LoginRequestStore;
   box: SecretBox;
 }
 
@@ -47,12 +50,13 @@ class CoreModule {
         { provide: BatchedStatements, useValue: runtime.batches },
         { provide: PendingStore, useValue: runtime.store },
         { provide: CounterStore, useValue: runtime.counters },
+        { provide: LoginRequestStore, useValue: runtime.loginRequests },
         // Closed by Nest after the HTTP server has drained (RedisConnection.onApplicationShutdown).
         ...(runtime.redis === undefined ? [] : [{ provide: RedisConnection, useValue: runtime.redis }]),
         { provide: SecretBox, useValue: runtime.box },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
       ],
-      exports: [APP_CONFIG, LOGGER, Clock, Database, BatchedStatements, PendingStore, CounterStore, SecretBox],
+      exports: [APP_CONFIG, LOGGER, Clock, Database, BatchedStatements, PendingStore, CounterStore, LoginRequestStore, SecretBox],
     };
   }
 }
@@ -62,7 +66,7 @@ export class AppModule {
   static forRoot(runtime: Runtime): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(runtime), AuthModule, AuditModule, DevicesModule, RecoveryModule, UsersModule, HealthModule],
+      imports: [CoreModule.forRoot(runtime), AuthModule, AuditModule, DevicesModule, RecoveryModule, UsersModule, LoginModule, HealthModule],
     };
   }
 }

@@ -10,6 +10,8 @@ import { BatchedStatements } from './database/batched-statements.js';
 import { Database } from './database/database.js';
 import { runMigrations } from './database/migrations.js';
 import { type EmbeddedState, loadOrCreateState, startEmbeddedPostgres } from './embedded/embedded-database.js';
+import { MemoryLoginRequestStore } from './login/memory-login-request.store.js';
+import { RedisLoginRequestStore } from './login/redis-login-request.store.js';
 import { MemoryPendingStore } from './pending/memory-pending.store.js';
 import { RedisPendingStore } from './pending/redis-pending.store.js';
 import { RedisConnection } from './redis/redis-connection.js';
@@ -58,6 +60,7 @@ export async function prepareRuntime(
       // layout never worked on a cluster).
       store: new RedisPendingStore(redis, config.redisKeyPrefix, config.redis.mode !== 'cluster', () => clock.nowMs()),
       counters: new RedisCounterStore(redis, config.redisKeyPrefix),
+      loginRequests: new RedisLoginRequestStore(redis, config.redisKeyPrefix, logger, config.dependencyTimeoutMs),
       box: new SecretBox(config.encryptionKeys),
       release: () => Promise.resolve(),
     };
@@ -79,6 +82,7 @@ export async function prepareRuntime(
     redis: undefined,
     store: new MemoryPendingStore(() => clock.nowMs()),
     counters: new MemoryCounterStore(() => clock.nowMs()),
+    loginRequests: new MemoryLoginRequestStore(() => clock.nowMs()),
     box: new SecretBox(keys),
     release: () => embedded.stop(),
     embedded: { state, databaseDir: `${config.dataDir}/postgres` },

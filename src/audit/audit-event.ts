@@ -16,6 +16,12 @@ export const AUDIT_EVENT_TYPES = [
   'RECOVERY_CODE_FAILED',
   'USER_LOCKED',
   'USER_ERASED',
+  'LOGIN_REQUESTED',
+  'LOGIN_APPROVED',
+  'LOGIN_DENIED',
+  'LOGIN_FAILED',
+  'LOGIN_EXPIRED',
+  'LOGIN_REDEEMED',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
@@ -38,6 +44,13 @@ export const AUDIT_EVENT_DETAILS: Record<AuditEventType, Record<string, 'string'
   RECOVERY_CODE_FAILED: { reason: 'string' }, // reason only for a code used before (not counted towards the lock)
   USER_LOCKED: { lockedUntil: 'date-time' },
   USER_ERASED: { devices: 'integer', registrations: 'integer' },
+  // deviceId: the device the request was bound to (LOGIN_REQUESTED) or that decided it.
+  LOGIN_REQUESTED: { loginRequestId: 'string', expiresAt: 'date-time' },
+  LOGIN_APPROVED: { loginRequestId: 'string' },
+  LOGIN_DENIED: { loginRequestId: 'string' },
+  LOGIN_FAILED: { loginRequestId: 'string', failures: 'integer' },
+  LOGIN_EXPIRED: { loginRequestId: 'string' },
+  LOGIN_REDEEMED: { loginRequestId: 'string' },
 };
 
 /** A security event. Never holds a secret or an OTP. */

@@ -96,24 +96,44 @@ export class AuditRepository {
     return this.db.transaction(async (tx) => {
       const [lock] = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [EXPIRY_SWEEP_LOCK]);
       if (lock?.ok !== true) return undefined;
-      const [row] = await tx.query<{ n: number }>(
-        `WITH expired AS (
-           INSERT INTO audit_events (event_id, client_id, user_id, device_id, type, request_id, detail, created_at)
-           SELECT gen_random_uuid(), c.client_id, c.user_id, c.device_id, 'REGISTRATION_EXPIRED', NULL, NULL, (c.detail->>'expiresAt')::timestamptz
-             FROM audit_events c
-            WHERE c.type = 'REGISTRATION_CREATED'
-              AND c.created_at > $1::timestamptz - make_interval(hours => $2)
-              AND (c.detail->>'expiresAt')::timestamptz < $1::timestamptz
-              AND NOT EXISTS (
-                SELECT 1 FROM audit_events t
-                 WHERE t.device_id = c.device_id
-                   AND t.type IN ('DEVICE_ACTIVATED', 'REGISTRATION_EXHAUSTED', 'REGISTRATION_DELETED', 'REGISTRATION_EXPIRED'))
-           RETURNING 1)
-         SELECT count(*)::int AS n FROM expired`,
-        [now, lookbackHours],
-        { timeoutMs: 60_000 },
-      );
-      return row?.n ?? 0;
+      let count = 0;
+      for (const statement of [REGISTRATION_EXPIRIES, LOGIN_EXPIRIES]) {
+        const [row] = await tx.query<{ n: number }>(statement, [now, lookbackHours], { timeoutMs: 60_000 });
+        count += row?.n ?? 0;
+      }
+      return count;
     });
   }
 }
+
+const REGISTRATION_EXPIRIES = `WITH expired AS (
+   INSERT INTO audit_events (event_id, client_id, user_id, device_id, type, request_id, detail, created_at)
+   SELECT gen_random_uuid(), c.client_id, c.user_id, c.device_id, 'REGISTRATION_EXPIRED', NULL, NULL, (c.detail->>'expiresAt')::timestamptz
+     FROM audit_events c
+    WHERE c.type = 'REGISTRATION_CREATED'
+      AND c.created_at > $1::timestamptz - make_interval(hours => $2)
+      AND (c.detail->>'expiresAt')::timestamptz < $1::timestamptz
+      AND NOT EXISTS (
+        SELECT 1 FROM audit_events t
+         WHERE t.device_id = c.device_id
+           AND t.type IN ('DEVICE_ACTIVATED', 'REGISTRATION_EXHAUSTED', 'REGISTRATION_DELETED', 'REGISTRATION_EXPIRED'))
+   RETURNING 1)
+ SELECT count(*)::int AS n FROM expired`;
+
+// A login request is decided (or failed) before its expiry, and its event is written right after;
+// the 30 s grace keeps the sweep from calling a request expired whose decision is being recorded.
+const LOGIN_EXPIRIES = `WITH expired AS (
+   INSERT INTO audit_events (event_id, client_id, user_id, device_id, type, request_id, detail, created_at)
+   SELECT gen_random_uuid(), c.client_id, c.user_id, c.device_id, 'LOGIN_EXPIRED', NULL,
+          jsonb_build_object('loginRequestId', c.detail->>'loginRequestId'), (c.detail->>'expiresAt')::timestamptz
+     FROM audit_events c
+    WHERE c.type = 'LOGIN_REQUESTED'
+      AND c.created_at > $1::timestamptz - make_interval(hours => $2)
+      AND (c.detail->>'expiresAt')::timestamptz < $1::timestamptz - interval '30 seconds'
+      AND NOT EXISTS (
+        SELECT 1 FROM audit_events t
+         WHERE t.detail ? 'loginRequestId'
+           AND t.detail->>'loginRequestId' = c.detail->>'loginRequestId'
+           AND t.type IN ('LOGIN_APPROVED', 'LOGIN_DENIED', 'LOGIN_FAILED', 'LOGIN_EXPIRED'))
+   RETURNING 1)
+ SELECT count(*)::int AS n FROM expired`;

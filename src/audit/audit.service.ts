@@ -53,6 +53,16 @@ export class AuditService implements OnApplicationBootstrap, OnApplicationShutdo
     });
   }
 
+  /**
+   * For an event about a change that has already happened (and cannot be undone for want of its
+   * event): a failure to record it is logged, not thrown, so the caller's answer stands.
+   */
+  async recordOrLog(input: AuditInput): Promise<void> {
+    await this.record(input).catch((error: unknown) =>
+      this.logger.warn({ err: error, reqId: input.caller.requestId, type: input.type }, 'could not record an audit event'),
+    );
+  }
+
   async list(caller: Caller, userId: string, page: PageQueryDto): Promise<AuditEventsPageDto> {
     const limit = page.limit ?? DEFAULT_PAGE_SIZE;
     const before = decodeCursor(page.cursor, (v) => /^\d{1,19}$/.test(v) && BigInt(v) <= 9_223_372_036_854_775_807n);

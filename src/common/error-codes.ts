@@ -8,18 +8,24 @@ export const ERROR_CODE_LIST = [
   'UNSUPPORTED_DEVICE_TYPE',
   'INVALID_OTP',
   'INVALID_RECOVERY_CODE',
+  'INVALID_OCRA_RESPONSE',
   'UNAUTHORIZED',
   'INVALID_TOKEN',
   'INSUFFICIENT_SCOPE',
   'NOT_FOUND',
   'REGISTRATION_NOT_FOUND',
   'DEVICE_NOT_FOUND',
+  'LOGIN_REQUEST_NOT_FOUND',
   'METHOD_NOT_ALLOWED',
   'REQUEST_TIMEOUT',
   'ALREADY_ACTIVE',
   'ACTIVATION_IN_PROGRESS',
   'DEVICE_NAME_TAKEN',
   'DEVICE_LIMIT_REACHED',
+  'LOGIN_REQUEST_NOT_PENDING',
+  'LOGIN_REQUEST_BUSY',
+  'LOGIN_REQUEST_NOT_APPROVED',
+  'ALREADY_REDEEMED',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
   'HEADERS_TOO_LARGE',
@@ -41,6 +47,7 @@ export function statusOf(code: ErrorCode): number {
     case 'UNSUPPORTED_DEVICE_TYPE':
     case 'INVALID_OTP':
     case 'INVALID_RECOVERY_CODE':
+    case 'INVALID_OCRA_RESPONSE':
       return 400;
     case 'UNAUTHORIZED':
     case 'INVALID_TOKEN':
@@ -50,6 +57,7 @@ export function statusOf(code: ErrorCode): number {
     case 'NOT_FOUND':
     case 'REGISTRATION_NOT_FOUND':
     case 'DEVICE_NOT_FOUND':
+    case 'LOGIN_REQUEST_NOT_FOUND':
       return 404;
     case 'METHOD_NOT_ALLOWED':
       return 405;
@@ -59,6 +67,10 @@ export function statusOf(code: ErrorCode): number {
     case 'ACTIVATION_IN_PROGRESS':
     case 'DEVICE_NAME_TAKEN':
     case 'DEVICE_LIMIT_REACHED':
+    case 'LOGIN_REQUEST_NOT_PENDING':
+    case 'LOGIN_REQUEST_BUSY':
+    case 'LOGIN_REQUEST_NOT_APPROVED':
+    case 'ALREADY_REDEEMED':
       return 409;
     case 'PAYLOAD_TOO_LARGE':
       return 413;

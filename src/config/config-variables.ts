@@ -69,6 +69,11 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; de
   { name: 'TOKEN_AUDIENCE', default: 'totp-device-api', description: 'aud claim of access tokens.' },
   { name: 'ACCESS_TOKEN_TTL_SECONDS', default: '3600', description: 'Lifetime of access tokens (60-86400).' },
   { name: 'PENDING_REGISTRATION_TTL_SECONDS', default: '600', description: 'Lifetime of a pending registration (1-86400).' },
+  {
+    name: 'LOGIN_REQUEST_TTL_SECONDS',
+    default: '120',
+    description: 'Login by QR code: how long a login request waits for the phone (10-900); its outcome stays readable 60 s longer.',
+  },
   { name: 'TOTP_ISSUER', default: 'TOTP Service', description: 'Issuer shown in authenticator apps.' },
   { name: 'TOTP_ALGORITHM', default: 'SHA1', description: 'SHA1 | SHA256 | SHA512 for new devices.' },
   { name: 'TOTP_DIGITS', default: '6', description: '6 | 8 for new devices.' },

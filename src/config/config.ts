@@ -34,6 +34,8 @@ export interface AppConfig {
   /** Parsed ENCRYPTION_KEY; empty only in embedded mode, where one is generated and kept with the data. */
   encryptionKeys: EncryptionKey[];
   pendingRegistrationTtlSeconds: number;
+  /** How long a login request (login by QR code) waits for the phone. */
+  loginRequestTtlSeconds: number;
   totp: { issuer: string; algorithm: HashAlgorithm; digits: 6 | 8; period: number; window: number };
   limits: {
     maxPendingPerUser: number;
@@ -110,6 +112,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     accessTokenTtlSeconds: r.int('ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 86400),
     encryptionKeys,
     pendingRegistrationTtlSeconds: r.int('PENDING_REGISTRATION_TTL_SECONDS', 600, 1, 86400),
+    loginRequestTtlSeconds: r.int('LOGIN_REQUEST_TTL_SECONDS', 120, 10, 900),
     totp: {
       issuer: r.string('TOTP_ISSUER', 'TOTP Service'),
       algorithm: r.oneOf('TOTP_ALGORITHM', 'SHA1', ['SHA1', 'SHA256', 'SHA512'] as const),

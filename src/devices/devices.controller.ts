@@ -1,20 +1,7 @@
-import {
-  Body,
-  Controller,
-  createParamDecorator,
-  Delete,
-  type ExecutionContext,
-  Get,
-  Header,
-  HttpCode,
-  Param,
-  Patch,
-  Post,
-  Query,
-  StreamableFile,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Query, StreamableFile } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiScope, ApiUserId, ApiUuidParam } from '../auth/api-scope.decorator.js';
+import { AcceptHeader } from '../common/accept-header.js';
 import { type Caller, CurrentCaller } from '../common/caller.js';
 import { ApiErrors } from '../common/openapi/error-docs.js';
 import { NO_STORE } from '../common/openapi/headers.js';
@@ -25,12 +12,6 @@ import { CreateDeviceDto, OtpDto, RenameDeviceDto } from './dto/device-requests.
 import { ActivatedDeviceDto, CreatedRegistrationDto, DeviceEnvelopeDto, DeviceListDto } from './dto/device-responses.dto.js';
 import { qrFormatFor } from './qr-image.js';
 import { RegistrationService } from './registration.service.js';
-
-/** The Accept header, read without making it a documented (and in Swagger UI, required) parameter. */
-const AcceptHeader = createParamDecorator((_: unknown, context: ExecutionContext): string | undefined => {
-  const accept = context.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>().headers.accept;
-  return Array.isArray(accept) ? accept.join(',') : accept;
-});
 
 const AUTH_ID = () => ApiUuidParam('authId', 'The registration, as create answered it');
 const DEVICE_ID = () => ApiUuidParam('deviceId', 'A device or a pending registration (the same id)');

@@ -25,6 +25,6 @@ import { VerificationService } from './verification.service.js';
     DeviceSecrets,
     ClientRateLimiter,
   ],
-  exports: [DevicesRepository],
+  exports: [DevicesRepository, DeviceSecrets],
 })
 export class DevicesModule {}

@@ -4,6 +4,7 @@ import { UserDeviceCounts1763900200000 } from './1763900200000-user-device-count
 import { DeviceNameKeys1764300000000 } from './1764300000000-device-name-keys.js';
 import { ClientTokenGeneration1764300100000 } from './1764300100000-client-token-generation.js';
 import { RecoveryCodes1764400000000 } from './1764400000000-recovery-codes.js';
+import { LoginRequestEvents1764500000000 } from './1764500000000-login-request-events.js';
 
 /** Every migration, in order: the only source of the schema. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   DeviceNameKeys1764300000000,
   ClientTokenGeneration1764300100000,
   RecoveryCodes1764400000000,
+  LoginRequestEvents1764500000000,
 ];

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { type AuditInput, AuditService } from '../audit/audit.service.js';
+import { AuditService } from '../audit/audit.service.js';
 import type { Caller } from '../common/caller.js';
 import { Clock } from '../common/clock.js';
 import { validationError } from '../common/domain-error.js';
@@ -71,35 +71,27 @@ export class RecoveryCodesService {
     // The outcome is committed: the caller gets it even if its event cannot be written.
     switch (outcome.status) {
       case 'USED':
-        await this.event({ type: 'RECOVERY_CODE_USED', caller, userId, detail: { remainingCodes: outcome.remainingCodes } });
+        await this.audit.recordOrLog({ type: 'RECOVERY_CODE_USED', caller, userId, detail: { remainingCodes: outcome.remainingCodes } });
         return { status: 'SUCCESS', message: 'The recovery code is valid; it cannot be used again', remainingCodes: outcome.remainingCodes };
       case 'SPENT':
-        await this.event({ type: 'RECOVERY_CODE_FAILED', caller, userId, detail: { reason: 'already used' } });
+        await this.audit.recordOrLog({ type: 'RECOVERY_CODE_FAILED', caller, userId, detail: { reason: 'already used' } });
         throw invalidRecoveryCode();
       case 'WRONG':
-        await this.event({ type: 'RECOVERY_CODE_FAILED', caller, userId });
+        await this.audit.recordOrLog({ type: 'RECOVERY_CODE_FAILED', caller, userId });
         throw invalidRecoveryCode();
       case 'NO_CODES':
         // Nothing to guess and nothing counted: not worth an event per request.
         throw invalidRecoveryCode();
       case 'LOCKED':
         if (outcome.lockedNow) {
-          await this.event({ type: 'RECOVERY_CODE_FAILED', caller, userId });
-          await this.event({ type: 'USER_LOCKED', caller, userId, detail: { lockedUntil: outcome.until.toISOString() } });
+          await this.audit.recordOrLog({ type: 'RECOVERY_CODE_FAILED', caller, userId });
+          await this.audit.recordOrLog({ type: 'USER_LOCKED', caller, userId, detail: { lockedUntil: outcome.until.toISOString() } });
         }
         throw userLocked(outcome.until, now);
     }
   }
 
   /** An event of a change already committed: its loss (Postgres failing just now) is logged, and does not change the answer. */
-  private async event(input: AuditInput): Promise<void> {
-    await this.audit
-      .record(input)
-      .catch((error: unknown) =>
-        this.logger.warn({ err: error, reqId: input.caller.requestId, type: input.type }, 'could not record an audit event'),
-      );
-  }
-
   async state(caller: Caller, userId: string): Promise<RecoveryCodesStateDto> {
     const state = await this.codes.state(caller.clientId, userId);
     return {
@@ -125,7 +117,7 @@ export class RecoveryCodesService {
       whileDeviceExists,
     });
     if (!stored) return undefined;
-    await this.event({ type: 'RECOVERY_CODES_ISSUED', caller, userId, detail: { count: CODES_PER_SET } });
+    await this.audit.recordOrLog({ type: 'RECOVERY_CODES_ISSUED', caller, userId, detail: { count: CODES_PER_SET } });
     return recoveryCodes;
   }
 }

@@ -265,6 +265,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users/{userId}/login-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a login by QR code: a challenge for the phone
+         * @description The web page shows the QR code; the user's app scans it and answers. Pending for LOGIN_REQUEST_TTL_SECONDS (120 by default). At most 10 per user per minute.
+         */
+        post: operations["createLoginRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{userId}/login-requests/{requestId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The status of a login request, long-polled
+         * @description With waitSeconds, answers as soon as the status changes on any replica (or when the time is up, or at expiry). The outcome stays readable 60 s after expiry.
+         */
+        get: operations["getLoginRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{userId}/login-requests/{requestId}/qr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The QR code of a login request
+         * @description image/png by default; image/svg+xml when Accept asks for it.
+         */
+        get: operations["getLoginRequestQrCode"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{userId}/login-requests/{requestId}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The phone approves the login
+         * @description Called by the organisation's app backend with the phone's OCRA response (RFC 6287: the payload's ocraSuite over its challenge, keyed with the device's secret). A wrong response is 400 INVALID_OCRA_RESPONSE; the third fails the request (FAILED). Exactly one decision per request: a later one is 409 LOGIN_REQUEST_NOT_PENDING.
+         */
+        post: operations["approveLoginRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{userId}/login-requests/{requestId}/deny": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The phone denies the login
+         * @description Called by the organisation's app backend with the phone's OCRA response (RFC 6287: the payload's ocraSuite over its challenge, keyed with the device's secret). A wrong response is 400 INVALID_OCRA_RESPONSE; the third fails the request (FAILED). Exactly one decision per request: a later one is 409 LOGIN_REQUEST_NOT_PENDING.
+         */
+        post: operations["denyLoginRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{userId}/login-requests/{requestId}/redeem": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log the web session in, once per approval
+         * @description Called by the web app backend when the status is APPROVED: 200 once, then 409 ALREADY_REDEEMED.
+         */
+        post: operations["redeemLoginRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -399,7 +519,7 @@ export interface components {
             /** @example 2 event(s) */
             message: string;
             /** @description Newest first */
-            events: (components["schemas"]["AuditEvent_REGISTRATION_CREATED"] | components["schemas"]["AuditEvent_DEVICE_ACTIVATED"] | components["schemas"]["AuditEvent_ACTIVATION_FAILED"] | components["schemas"]["AuditEvent_REGISTRATION_EXHAUSTED"] | components["schemas"]["AuditEvent_REGISTRATION_EXPIRED"] | components["schemas"]["AuditEvent_REGISTRATION_DELETED"] | components["schemas"]["AuditEvent_DEVICE_RENAMED"] | components["schemas"]["AuditEvent_DEVICE_DELETED"] | components["schemas"]["AuditEvent_OTP_VERIFIED"] | components["schemas"]["AuditEvent_VERIFICATION_FAILED"] | components["schemas"]["AuditEvent_REPLAY_REFUSED"] | components["schemas"]["AuditEvent_DEVICE_LOCKED"] | components["schemas"]["AuditEvent_RECOVERY_CODES_ISSUED"] | components["schemas"]["AuditEvent_RECOVERY_CODE_USED"] | components["schemas"]["AuditEvent_RECOVERY_CODE_FAILED"] | components["schemas"]["AuditEvent_USER_LOCKED"] | components["schemas"]["AuditEvent_USER_ERASED"])[];
+            events: (components["schemas"]["AuditEvent_REGISTRATION_CREATED"] | components["schemas"]["AuditEvent_DEVICE_ACTIVATED"] | components["schemas"]["AuditEvent_ACTIVATION_FAILED"] | components["schemas"]["AuditEvent_REGISTRATION_EXHAUSTED"] | components["schemas"]["AuditEvent_REGISTRATION_EXPIRED"] | components["schemas"]["AuditEvent_REGISTRATION_DELETED"] | components["schemas"]["AuditEvent_DEVICE_RENAMED"] | components["schemas"]["AuditEvent_DEVICE_DELETED"] | components["schemas"]["AuditEvent_OTP_VERIFIED"] | components["schemas"]["AuditEvent_VERIFICATION_FAILED"] | components["schemas"]["AuditEvent_REPLAY_REFUSED"] | components["schemas"]["AuditEvent_DEVICE_LOCKED"] | components["schemas"]["AuditEvent_RECOVERY_CODES_ISSUED"] | components["schemas"]["AuditEvent_RECOVERY_CODE_USED"] | components["schemas"]["AuditEvent_RECOVERY_CODE_FAILED"] | components["schemas"]["AuditEvent_USER_LOCKED"] | components["schemas"]["AuditEvent_USER_ERASED"] | components["schemas"]["AuditEvent_LOGIN_REQUESTED"] | components["schemas"]["AuditEvent_LOGIN_APPROVED"] | components["schemas"]["AuditEvent_LOGIN_DENIED"] | components["schemas"]["AuditEvent_LOGIN_FAILED"] | components["schemas"]["AuditEvent_LOGIN_EXPIRED"] | components["schemas"]["AuditEvent_LOGIN_REDEEMED"])[];
             /**
              * @description Pass as cursor for the next page; null on the last page
              * @example MTIz
@@ -642,6 +762,132 @@ export interface components {
             createdAt: string | null;
             /** Format: date-time */
             lastUsedAt: string | null;
+        };
+        LoginDisplayDto: {
+            /**
+             * @description What the user is asked to approve
+             * @example Log in to Example Bank on the web
+             */
+            message?: string;
+            /**
+             * @description The browser's address, as the web app saw it (IPv4 or IPv6)
+             * @example 203.0.113.7
+             */
+            ip?: string;
+            /**
+             * @description The browser's user agent
+             * @example Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0
+             */
+            userAgent?: string;
+        };
+        CreateLoginRequestDto: {
+            /**
+             * Format: uuid
+             * @description Only this active device may answer; any of the user’s otherwise
+             * @example 5f0c9a8e-2b7d-4e61-9c3a-7d8e1f2a4b6c
+             */
+            deviceId?: string;
+            /** @description Context for the phone to show */
+            display?: components["schemas"]["LoginDisplayDto"];
+        };
+        CreatedLoginRequestDto: {
+            /**
+             * @example PENDING
+             * @enum {string}
+             */
+            status: "PENDING" | "APPROVED" | "DENIED" | "EXPIRED" | "FAILED";
+            /** @example Waiting for the phone */
+            message: string;
+            /**
+             * Format: uuid
+             * @example 0b7d5c2e-8f1a-4c3b-9d6e-2a4f8c1e7b90
+             */
+            requestId: string;
+            /** @example ada */
+            userId: string;
+            /**
+             * Format: uuid
+             * @description The device that decided it; before that, the device it is bound to (or null)
+             * @example null
+             */
+            deviceId: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-29T10:02:00.000Z
+             */
+            expiresAt: string;
+            display: components["schemas"]["LoginDisplayDto"];
+            /**
+             * @description An approval is redeemed once (POST …/redeem)
+             * @example false
+             */
+            redeemed: boolean;
+            /**
+             * @description The OCRA question (160 random bits)
+             * @example 9f3c1a7e5b2d4c6e8a0f1b3d5e7c9a2b4d6f8e0a
+             */
+            challenge: string;
+            /**
+             * @description RFC 6287 suite the phone computes its response with
+             * @example OCRA-1:HOTP-SHA256-8:QH40
+             */
+            ocraSuite: string;
+            /**
+             * @description What the QR code holds, for the organisation’s app
+             * @example totp-login://approve?requestId=0b7d5c2e-8f1a-4c3b-9d6e-2a4f8c1e7b90&userId=ada&challenge=9f3c1a7e5b2d4c6e8a0f1b3d5e7c9a2b4d6f8e0a&ocraSuite=OCRA-1%3AHOTP-SHA256-8%3AQH40&issuer=TOTP+Service
+             */
+            qrPayload: string;
+            /**
+             * @description The QR code (PNG, or SVG by Accept)
+             * @example /v1/users/ada/login-requests/0b7d5c2e-8f1a-4c3b-9d6e-2a4f8c1e7b90/qr
+             */
+            qrCodeUrl: string;
+        };
+        LoginRequestDto: {
+            /**
+             * @example PENDING
+             * @enum {string}
+             */
+            status: "PENDING" | "APPROVED" | "DENIED" | "EXPIRED" | "FAILED";
+            /** @example Waiting for the phone */
+            message: string;
+            /**
+             * Format: uuid
+             * @example 0b7d5c2e-8f1a-4c3b-9d6e-2a4f8c1e7b90
+             */
+            requestId: string;
+            /** @example ada */
+            userId: string;
+            /**
+             * Format: uuid
+             * @description The device that decided it; before that, the device it is bound to (or null)
+             * @example null
+             */
+            deviceId: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-11-29T10:02:00.000Z
+             */
+            expiresAt: string;
+            display: components["schemas"]["LoginDisplayDto"];
+            /**
+             * @description An approval is redeemed once (POST …/redeem)
+             * @example false
+             */
+            redeemed: boolean;
+        };
+        LoginDecisionDto: {
+            /**
+             * Format: uuid
+             * @description The device whose secret computed the response
+             * @example 5f0c9a8e-2b7d-4e61-9c3a-7d8e1f2a4b6c
+             */
+            deviceId: string;
+            /**
+             * @description The OCRA response (the payload's ocraSuite over its challenge)
+             * @example 48219037
+             */
+            response: string;
         };
         LivenessDto: {
             /** @enum {string} */
@@ -955,6 +1201,117 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
         };
+        AuditEvent_LOGIN_REQUESTED: {
+            /** Format: uuid */
+            eventId: string;
+            /** @enum {string} */
+            type: "LOGIN_REQUESTED";
+            /** @example ada */
+            userId: string;
+            /** Format: uuid */
+            deviceId: string | null;
+            /** @description The request that caused it (null for the expiry sweep) */
+            requestId: string | null;
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
+            detail: {
+                loginRequestId: string;
+                /** Format: date-time */
+                expiresAt: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+        };
+        AuditEvent_LOGIN_APPROVED: {
+            /** Format: uuid */
+            eventId: string;
+            /** @enum {string} */
+            type: "LOGIN_APPROVED";
+            /** @example ada */
+            userId: string;
+            /** Format: uuid */
+            deviceId: string | null;
+            /** @description The request that caused it (null for the expiry sweep) */
+            requestId: string | null;
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
+            detail: {
+                loginRequestId: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+        };
+        AuditEvent_LOGIN_DENIED: {
+            /** Format: uuid */
+            eventId: string;
+            /** @enum {string} */
+            type: "LOGIN_DENIED";
+            /** @example ada */
+            userId: string;
+            /** Format: uuid */
+            deviceId: string | null;
+            /** @description The request that caused it (null for the expiry sweep) */
+            requestId: string | null;
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
+            detail: {
+                loginRequestId: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+        };
+        AuditEvent_LOGIN_FAILED: {
+            /** Format: uuid */
+            eventId: string;
+            /** @enum {string} */
+            type: "LOGIN_FAILED";
+            /** @example ada */
+            userId: string;
+            /** Format: uuid */
+            deviceId: string | null;
+            /** @description The request that caused it (null for the expiry sweep) */
+            requestId: string | null;
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
+            detail: {
+                loginRequestId: string;
+                failures: number;
+            };
+            /** Format: date-time */
+            createdAt: string;
+        };
+        AuditEvent_LOGIN_EXPIRED: {
+            /** Format: uuid */
+            eventId: string;
+            /** @enum {string} */
+            type: "LOGIN_EXPIRED";
+            /** @example ada */
+            userId: string;
+            /** Format: uuid */
+            deviceId: string | null;
+            /** @description The request that caused it (null for the expiry sweep) */
+            requestId: string | null;
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
+            detail: {
+                loginRequestId: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+        };
+        AuditEvent_LOGIN_REDEEMED: {
+            /** Format: uuid */
+            eventId: string;
+            /** @enum {string} */
+            type: "LOGIN_REDEEMED";
+            /** @example ada */
+            userId: string;
+            /** Format: uuid */
+            deviceId: string | null;
+            /** @description The request that caused it (null for the expiry sweep) */
+            requestId: string | null;
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
+            detail: {
+                loginRequestId: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+        };
         FieldError: {
             /** @example otp */
             field: string;
@@ -966,20 +1323,25 @@ export interface components {
             /** @enum {string} */
             status: "FAILED";
             /** @enum {string} */
-            code: "VALIDATION_FAILED" | "INVALID_REQUEST" | "UNSUPPORTED_DEVICE_TYPE" | "INVALID_OTP" | "INVALID_RECOVERY_CODE" | "UNAUTHORIZED" | "INVALID_TOKEN" | "INSUFFICIENT_SCOPE" | "NOT_FOUND" | "REGISTRATION_NOT_FOUND" | "DEVICE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "ALREADY_ACTIVE" | "ACTIVATION_IN_PROGRESS" | "DEVICE_NAME_TAKEN" | "DEVICE_LIMIT_REACHED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "TOO_MANY_ATTEMPTS" | "DEVICE_LOCKED" | "USER_LOCKED" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+            code: "VALIDATION_FAILED" | "INVALID_REQUEST" | "UNSUPPORTED_DEVICE_TYPE" | "INVALID_OTP" | "INVALID_RECOVERY_CODE" | "INVALID_OCRA_RESPONSE" | "UNAUTHORIZED" | "INVALID_TOKEN" | "INSUFFICIENT_SCOPE" | "NOT_FOUND" | "REGISTRATION_NOT_FOUND" | "DEVICE_NOT_FOUND" | "LOGIN_REQUEST_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "ALREADY_ACTIVE" | "ACTIVATION_IN_PROGRESS" | "DEVICE_NAME_TAKEN" | "DEVICE_LIMIT_REACHED" | "LOGIN_REQUEST_NOT_PENDING" | "LOGIN_REQUEST_BUSY" | "LOGIN_REQUEST_NOT_APPROVED" | "ALREADY_REDEEMED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "TOO_MANY_ATTEMPTS" | "DEVICE_LOCKED" | "USER_LOCKED" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
             /** @description For people; may change */
             message: string;
             /** @description Also in X-Request-Id and in every log line of the request */
             requestId: string;
             /** @description VALIDATION_FAILED: every problem, by field */
             errors?: components["schemas"]["FieldError"][];
-            /** @description INVALID_OTP on activation: wrong codes left before the registration is destroyed */
+            /** @description INVALID_OTP on activation: wrong codes left before the registration is destroyed; INVALID_OCRA_RESPONSE: wrong responses left before the login request fails */
             remainingAttempts?: number;
             /**
              * Format: date-time
              * @description DEVICE_LOCKED, USER_LOCKED: when the lock ends
              */
             lockedUntil?: string;
+            /**
+             * @description LOGIN_REQUEST_NOT_PENDING, LOGIN_REQUEST_NOT_APPROVED: the status the login request has
+             * @enum {string}
+             */
+            loginStatus?: "PENDING" | "APPROVED" | "DENIED" | "EXPIRED" | "FAILED";
             /**
              * @description Readiness only
              * @enum {string}
@@ -3383,6 +3745,978 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "REQUEST_TIMEOUT";
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "HEADERS_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    createLoginRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateLoginRequestDto"];
+            };
+        };
+        responses: {
+            /** @description The pending request, its challenge and QR payload */
+            201: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedLoginRequestDto"];
+                };
+            };
+            /** @description INVALID_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INVALID_REQUEST" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED | INVALID_TOKEN */
+            401: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNAUTHORIZED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description INSUFFICIENT_SCOPE */
+            403: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INSUFFICIENT_SCOPE";
+                    };
+                };
+            };
+            /** @description DEVICE_NOT_FOUND */
+            404: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "DEVICE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "REQUEST_TIMEOUT";
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "HEADERS_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    getLoginRequest: {
+        parameters: {
+            query?: {
+                /** @description Long-poll: answer as soon as the status is no longer PENDING, or after this many seconds */
+                waitSeconds?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
+                userId: string;
+                /** @description The login request, as create answered it */
+                requestId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request and its status */
+            200: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginRequestDto"];
+                };
+            };
+            /** @description INVALID_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INVALID_REQUEST" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED | INVALID_TOKEN */
+            401: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNAUTHORIZED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description INSUFFICIENT_SCOPE */
+            403: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INSUFFICIENT_SCOPE";
+                    };
+                };
+            };
+            /** @description LOGIN_REQUEST_NOT_FOUND */
+            404: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "LOGIN_REQUEST_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "REQUEST_TIMEOUT";
+                    };
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "HEADERS_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    getLoginRequestQrCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
+                userId: string;
+                /** @description The login request, as create answered it */
+                requestId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The qrPayload as a QR code */
+            200: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The response carries a secret or a short-lived image: never cached */
+                    "Cache-Control": "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "image/svg+xml": string;
+                };
+            };
+            /** @description INVALID_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INVALID_REQUEST" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED | INVALID_TOKEN */
+            401: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNAUTHORIZED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description INSUFFICIENT_SCOPE */
+            403: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INSUFFICIENT_SCOPE";
+                    };
+                };
+            };
+            /** @description LOGIN_REQUEST_NOT_FOUND */
+            404: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "LOGIN_REQUEST_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "REQUEST_TIMEOUT";
+                    };
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "HEADERS_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    approveLoginRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
+                userId: string;
+                /** @description The login request, as create answered it */
+                requestId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginDecisionDto"];
+            };
+        };
+        responses: {
+            /** @description Approved */
+            200: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginRequestDto"];
+                };
+            };
+            /** @description INVALID_OCRA_RESPONSE | INVALID_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INVALID_OCRA_RESPONSE" | "INVALID_REQUEST" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED | INVALID_TOKEN */
+            401: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNAUTHORIZED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description INSUFFICIENT_SCOPE */
+            403: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INSUFFICIENT_SCOPE";
+                    };
+                };
+            };
+            /** @description LOGIN_REQUEST_NOT_FOUND */
+            404: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "LOGIN_REQUEST_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "REQUEST_TIMEOUT";
+                    };
+                };
+            };
+            /** @description LOGIN_REQUEST_NOT_PENDING | LOGIN_REQUEST_BUSY */
+            409: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "LOGIN_REQUEST_NOT_PENDING" | "LOGIN_REQUEST_BUSY";
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "HEADERS_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    denyLoginRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
+                userId: string;
+                /** @description The login request, as create answered it */
+                requestId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginDecisionDto"];
+            };
+        };
+        responses: {
+            /** @description Denied */
+            200: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginRequestDto"];
+                };
+            };
+            /** @description INVALID_OCRA_RESPONSE | INVALID_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INVALID_OCRA_RESPONSE" | "INVALID_REQUEST" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED | INVALID_TOKEN */
+            401: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNAUTHORIZED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description INSUFFICIENT_SCOPE */
+            403: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INSUFFICIENT_SCOPE";
+                    };
+                };
+            };
+            /** @description LOGIN_REQUEST_NOT_FOUND */
+            404: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "LOGIN_REQUEST_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "REQUEST_TIMEOUT";
+                    };
+                };
+            };
+            /** @description LOGIN_REQUEST_NOT_PENDING | LOGIN_REQUEST_BUSY */
+            409: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "LOGIN_REQUEST_NOT_PENDING" | "LOGIN_REQUEST_BUSY";
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "HEADERS_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    redeemLoginRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
+                userId: string;
+                /** @description The login request, as create answered it */
+                requestId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Approved and now redeemed */
+            200: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginRequestDto"];
+                };
+            };
+            /** @description INVALID_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INVALID_REQUEST" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED | INVALID_TOKEN */
+            401: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNAUTHORIZED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description INSUFFICIENT_SCOPE */
+            403: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INSUFFICIENT_SCOPE";
+                    };
+                };
+            };
+            /** @description LOGIN_REQUEST_NOT_FOUND */
+            404: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "LOGIN_REQUEST_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "REQUEST_TIMEOUT";
+                    };
+                };
+            };
+            /** @description LOGIN_REQUEST_NOT_APPROVED | ALREADY_REDEEMED */
+            409: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "LOGIN_REQUEST_NOT_APPROVED" | "ALREADY_REDEEMED";
                     };
                 };
             };

@@ -21,6 +21,12 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   INVALID_OTP: 'The OTP is not valid',
   INVALID_RECOVERY_CODE: 'The recovery code is not valid (unknown or already used)',
   USER_LOCKED: 'Too many wrong recovery codes: the user is locked',
+  INVALID_OCRA_RESPONSE: 'The OCRA response does not prove this device',
+  LOGIN_REQUEST_NOT_FOUND: 'No login request with this id for this user (unknown, or past its retention)',
+  LOGIN_REQUEST_NOT_PENDING: 'The login request is no longer pending',
+  LOGIN_REQUEST_BUSY: 'Another decision on this login request is being checked; retry in a moment',
+  LOGIN_REQUEST_NOT_APPROVED: 'The login request is not approved',
+  ALREADY_REDEEMED: 'This approval has already been redeemed',
   UNAUTHORIZED: 'An access token is required',
   INVALID_TOKEN: 'The access token has expired',
   INSUFFICIENT_SCOPE: 'This request needs the scope devices:write',
@@ -44,6 +50,9 @@ const EXAMPLE_EXTRA: Partial<Record<ErrorCode, Record<string, unknown>>> = {
   VALIDATION_FAILED: { errors: [{ field: 'otp', message: 'otp must be 6 to 8 digits' }] },
   DEVICE_LOCKED: { lockedUntil: '2026-11-22T10:15:00.000Z' },
   USER_LOCKED: { lockedUntil: '2026-11-22T10:15:00.000Z' },
+  INVALID_OCRA_RESPONSE: { remainingAttempts: 2 },
+  LOGIN_REQUEST_NOT_PENDING: { loginStatus: 'APPROVED' },
+  LOGIN_REQUEST_NOT_APPROVED: { loginStatus: 'PENDING' },
 };
 
 export const codeOf = (e: DocumentedError): ErrorCode => (typeof e === 'string' ? e : e.code);

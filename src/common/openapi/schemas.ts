@@ -26,9 +26,15 @@ export const ERROR_SCHEMAS: Record<string, SchemaObject> = {
       remainingAttempts: {
         type: 'integer',
         minimum: 0,
-        description: 'INVALID_OTP on activation: wrong codes left before the registration is destroyed',
+        description:
+          'INVALID_OTP on activation: wrong codes left before the registration is destroyed; INVALID_OCRA_RESPONSE: wrong responses left before the login request fails',
       },
       lockedUntil: { type: 'string', format: 'date-time', description: 'DEVICE_LOCKED, USER_LOCKED: when the lock ends' },
+      loginStatus: {
+        type: 'string',
+        enum: ['PENDING', 'APPROVED', 'DENIED', 'EXPIRED', 'FAILED'],
+        description: 'LOGIN_REQUEST_NOT_PENDING, LOGIN_REQUEST_NOT_APPROVED: the status the login request has',
+      },
       postgres: { type: 'string', enum: ['UP', 'DOWN'], description: 'Readiness only' },
       redis: { type: 'string', enum: ['UP', 'DOWN'], description: 'Readiness only' },
     },
