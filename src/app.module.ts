@@ -10,6 +10,7 @@ import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { BatchedStatements } from './database/batched-statements.js';
 import { Database } from './database/database.js';
 import { DevicesModule } from './devices/devices.module.js';
+import { DemoModule } from './embedded/demo.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoginRequestStore } from './login/login-request.store.js';
 import { LoginModule } from './login/login.module.js';
@@ -33,6 +34,8 @@ export interface Runtime {
   counters: CounterStore;
   loginRequests: LoginRequestStore;
   box: SecretBox;
+  /** Embedded mode: the demo client, on whose behalf the demo page (/demo/login) acts. */
+  demoClientId?: string;
 }
 
 @Global()
@@ -66,7 +69,17 @@ export class AppModule {
   static forRoot(runtime: Runtime): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(runtime), AuthModule, AuditModule, DevicesModule, RecoveryModule, UsersModule, LoginModule, HealthModule],
+      imports: [
+        CoreModule.forRoot(runtime),
+        AuthModule,
+        AuditModule,
+        DevicesModule,
+        RecoveryModule,
+        UsersModule,
+        LoginModule,
+        HealthModule,
+        ...(runtime.demoClientId === undefined ? [] : [DemoModule.forRoot(runtime.demoClientId)]),
+      ],
     };
   }
 }

@@ -86,6 +86,7 @@ export async function prepareRuntime(
     box: new SecretBox(keys),
     release: () => embedded.stop(),
     embedded: { state, databaseDir: `${config.dataDir}/postgres` },
+    demoClientId: state.demoClientId,
   };
 }
 

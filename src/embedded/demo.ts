@@ -28,6 +28,7 @@ export async function announceEmbeddedMode(
       `  Postgres:       embedded, data in ${embedded.databaseDir} (kept across restarts)`,
       '  Pending regs:   in this process (lost on restart; Redis in production)',
       `  Swagger UI:     ${base}/docs   (Authorize with the demo client below)`,
+      `  Login by QR:    ${base}/demo/login?userId=demo   (a demo web page; approve with npm run example:approve)`,
       `  Demo client id:     ${id}`,
       `  Demo client secret: ${secret}`,
       '',

@@ -1,47 +1,12 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { MAIN, startEmbedded, stop } from '../support/embedded.js';
 import { codeFor } from '../support/otp.js';
-
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'main.js');
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  url: string;
-}
-
-/** Starts the compiled service exactly as `npm start` does, with no database configuration. */
-async function startEmbedded(dataDir: string, port: number, extra: Record<string, string> = {}): Promise<Running> {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATA_DIR: dataDir,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    ...extra,
-  };
-  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const started = Date.now();
-  while (!output.includes('Get a token')) {
-    if (child.exitCode !== null || Date.now() - started > 60_000) throw new Error(`embedded start failed:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, output: () => output, url: `http://127.0.0.1:${port}` };
-}
-
-async function stop(running: Running): Promise<number | null> {
-  running.child.kill('SIGTERM');
-  return new Promise((resolve) => running.child.once('exit', (code) => resolve(code)));
-}
 
 describe('embedded mode (npm start with no configuration)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'totp-embedded-'));
