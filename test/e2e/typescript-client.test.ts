@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TotpApiError, TotpClient, type TotpClientOptions, TotpTokenError } from '../../clients/typescript/src/index.js';
+import { ocraResponse, parseSuite } from '../../src/login/ocra.js';
+import { fromBase32 } from '../../src/totp/totp.js';
 import { startAppBehindPostgresProxy, startTestApp, type TestApp } from '../support/harness.js';
 import { sleep } from '../support/otp.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
@@ -84,6 +86,27 @@ describe('TypeScript client (clients/typescript) against the real service', () =
       (e: unknown) => e instanceof TotpApiError && e.status === 404 && e.code === 'DEVICE_NOT_FOUND',
     );
     assert.equal(tokenRequests(sent), 1, sent.join('\n'));
+  });
+
+  it('logs in by QR code: create, QR, long-poll, approve with the OCRA response, redeem once, typed errors', async () => {
+    const { fetch } = recordingFetch(app);
+    const totp = await client({ fetch });
+    const created = await totp.createDevice('grace', { deviceType: 'TOTP', deviceName: 'Pixel' });
+    const { deviceId } = await totp.activateDevice('grace', created.authId, app.code(created.secret));
+    const login = await totp.loginRequests.create('grace', { display: { message: 'Log in' } });
+    assert.equal(login.status, 'PENDING');
+    assert.deepEqual([...(await totp.loginRequests.qrCode('grace', login.requestId, 'png')).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+    const response = ocraResponse(parseSuite(login.ocraSuite), Buffer.from(fromBase32(created.secret)), { question: login.challenge });
+    const waiting = totp.loginRequests.get('grace', login.requestId, 25);
+    const wrong = await totp.loginRequests.approve('grace', login.requestId, deviceId, '00000000').catch((e: unknown) => e);
+    assert.ok(wrong instanceof TotpApiError && wrong.code === 'INVALID_OCRA_RESPONSE' && wrong.remainingAttempts === 2);
+    assert.equal((await totp.loginRequests.approve('grace', login.requestId, deviceId, response)).status, 'APPROVED');
+    assert.equal((await waiting).status, 'APPROVED');
+    assert.equal((await totp.loginRequests.redeem('grace', login.requestId)).redeemed, true);
+    const again = await totp.loginRequests.redeem('grace', login.requestId).catch((e: unknown) => e);
+    assert.ok(again instanceof TotpApiError && again.code === 'ALREADY_REDEEMED');
+    const late = await totp.loginRequests.deny('grace', login.requestId, deviceId, response).catch((e: unknown) => e);
+    assert.ok(late instanceof TotpApiError && late.code === 'LOGIN_REQUEST_NOT_PENDING' && late.loginStatus === 'APPROVED');
   });
 
   it('throws typed errors: the envelope code, field errors, attempts left, and the token endpoint error', async () => {

@@ -1,5 +1,6 @@
 import createClient, { type Client } from 'openapi-fetch';
-import { TotpApiError } from './errors.js';
+import { unwrap } from './errors.js';
+import { LoginRequests } from './login-requests.js';
 import { retryableApiAnswer, retryableTokenAnswer, type RetryOptions, sendWithRetries, sleep } from './retry.js';
 import type { components, paths } from './schema.js';
 import { TokenProvider } from './token-provider.js';
@@ -51,6 +52,8 @@ export interface TotpClientOptions {
 export class TotpClient {
   /** The generated openapi-fetch client, authenticated and retrying, for anything not wrapped below. */
   readonly api: Client<paths>;
+  /** Login by QR code: create, status (long-poll), QR code, approve / deny, redeem. */
+  readonly loginRequests: LoginRequests;
   private readonly tokens: TokenProvider;
   private readonly retry: RetryOptions;
   private readonly fetch: (request: Request) => Promise<Response>;
@@ -74,6 +77,7 @@ export class TotpClient {
       now: options.now ?? Date.now,
     });
     this.api = createClient<paths>({ baseUrl, fetch: (request) => this.authorized(request) });
+    this.loginRequests = new LoginRequests(this.api);
   }
 
   /** The current access token (fetched or refreshed when needed). */
@@ -177,9 +181,4 @@ export class TotpClient {
       await response.body?.cancel();
     }
   }
-}
-
-function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
-  if (!result.response.ok) throw new TotpApiError(result.response, result.error);
-  return result.data as T;
 }

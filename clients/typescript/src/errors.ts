@@ -22,8 +22,10 @@ export class TotpApiError extends Error {
   readonly requestId: string | undefined;
   /** VALIDATION_FAILED: every problem, by field. */
   readonly errors: ErrorEnvelope['errors'];
-  /** INVALID_OTP on activation: wrong codes left before the registration is destroyed. */
+  /** INVALID_OTP on activation, INVALID_OCRA_RESPONSE: wrong answers left before the registration or login request is gone. */
   readonly remainingAttempts: number | undefined;
+  /** LOGIN_REQUEST_NOT_PENDING, LOGIN_REQUEST_NOT_APPROVED: the login request's status. */
+  readonly loginStatus: ErrorEnvelope['loginStatus'];
   /** DEVICE_LOCKED: when the lock ends. */
   readonly lockedUntil: string | undefined;
   /** From Retry-After (503, 429, DEVICE_LOCKED): when a retry can succeed. */
@@ -39,6 +41,7 @@ export class TotpApiError extends Error {
     this.errors = envelope?.errors;
     this.remainingAttempts = envelope?.remainingAttempts;
     this.lockedUntil = envelope?.lockedUntil;
+    this.loginStatus = envelope?.loginStatus;
     this.retryAfterSeconds = retryAfterSeconds(response.headers);
     this.body = envelope;
   }
@@ -71,4 +74,10 @@ function isEnvelope(body: unknown): body is ErrorEnvelope {
 
 function isOAuthError(body: unknown): body is components['schemas']['OAuthError'] {
   return typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string';
+}
+
+/** The data of a successful openapi-fetch result, or the API's error thrown as a TotpApiError. */
+export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (!result.response.ok) throw new TotpApiError(result.response, result.error);
+  return result.data as T;
 }
