@@ -2,7 +2,19 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createClient } from 'redis';
-import { createEnvironment, destroyEnvironment, startApp, type TestApp, type TestEnvironment } from '../support/harness.js';
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import { RedisLoginRequestStore } from '../../src/login/redis-login-request.store.js';
+import {
+  connectedRedis,
+  createEnvironment,
+  destroyEnvironment,
+  sentinelRedis,
+  startApp,
+  type TestApp,
+  type TestEnvironment,
+} from '../support/harness.js';
+import { loginStoreContract } from '../support/login-contract.js';
 import { sleep } from '../support/otp.js';
 import { freePort, ManagedRedis } from '../support/processes.js';
 import { ensureTopologyPackages, ManagedSentinel } from '../support/topologies.js';
@@ -59,6 +71,28 @@ async function inPostgres(env: TestEnvironment, ids: string[]): Promise<number> 
   await db.end();
   return Number(rows[0].n);
 }
+
+// Login requests through Sentinel: scripts and pub/sub (the long-poll) on the master it names.
+const loginSentinel = new ManagedSentinel('login-contract');
+after(() => loginSentinel.destroy());
+loginStoreContract('Redis Sentinel', async () => {
+  ensureTopologyPackages();
+  await loginSentinel.start();
+  const config = sentinelRedis(loginSentinel.sentinels, loginSentinel.name);
+  const [one, two] = await Promise.all([connectedRedis(config), connectedRedis(config)]);
+  const prefix = `login-contract:${randomBytes(4).toString('hex')}:`;
+  const logger = pino({ level: 'silent' });
+  const first = new RedisLoginRequestStore(one, prefix, logger, 1000);
+  const second = new RedisLoginRequestStore(two, prefix, logger, 1000);
+  return {
+    first,
+    second,
+    close: async () => {
+      await Promise.all([first.close(), second.close()]);
+      await Promise.all([one.close(), two.close()]);
+    },
+  };
+});
 
 describe('Redis Sentinel failover, without restarting the service', () => {
   let env: TestEnvironment;
