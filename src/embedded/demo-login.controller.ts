@@ -1,6 +1,6 @@
-import { Controller, Get, Header, HttpCode, Inject, Param, Post, Query, Req, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Inject, Param, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/scopes.js';
 import type { Caller } from '../common/caller.js';
 import { DomainError } from '../common/domain-error.js';
@@ -66,10 +66,13 @@ export class DemoLoginController {
   @Get(':requestId/status')
   status(
     @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
     @Param('requestId', new UuidPipe('requestId')) requestId: string,
     @Query('userId', UserIdPipe) userId: string,
   ): Promise<LoginRequestDto> {
-    return this.requests.status(this.caller(request), userId, requestId, 25);
+    return this.requests.status(this.caller(request), userId, requestId, 25).finally(() => {
+      if (this.requests.stopping) void reply.header('connection', 'close');
+    });
   }
 
   @Post(':requestId/redeem')

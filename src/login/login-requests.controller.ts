@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiScope, ApiUserId, ApiUuidParam } from '../auth/api-scope.decorator.js';
 import { AcceptHeader } from '../common/accept-header.js';
@@ -59,8 +60,13 @@ export class LoginRequestsController {
     @Param('userId', UserIdPipe) userId: string,
     @Param('requestId', new UuidPipe('requestId')) requestId: string,
     @Query() query: LoginWaitQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<LoginRequestDto> {
-    return this.requests.status(caller, userId, requestId, query.waitSeconds);
+    // A long-poll answered because the service is stopping closes its connection: kept alive, it
+    // would hold the server's close until the keep-alive timeout.
+    return this.requests.status(caller, userId, requestId, query.waitSeconds).finally(() => {
+      if (this.requests.stopping) void reply.header('connection', 'close');
+    });
   }
 
   @Get(':requestId/qr')

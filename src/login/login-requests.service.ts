@@ -43,7 +43,12 @@ export const toLoginRequestDto = (request: LoginRequest, status: LoginStatus, me
 /** API.md §11: login requests, their QR code, and the long-poll for their status. Decisions: login-decisions.service.ts. */
 @Injectable()
 export class LoginRequestsService implements BeforeApplicationShutdown {
-  private stopping = false;
+  private stopped = false;
+
+  /** True once the service is stopping: long-polls answer at once. */
+  get stopping(): boolean {
+    return this.stopped;
+  }
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -139,7 +144,7 @@ export class LoginRequestsService implements BeforeApplicationShutdown {
 
   /** Long-polls answer now with what they have, so they do not hold the shutdown. */
   beforeApplicationShutdown(): void {
-    this.stopping = true;
+    this.stopped = true;
     this.store.wakeAll();
   }
 }

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { AuditService } from '../../src/audit/audit.service.js';
 import { ocraResponse, parseSuite } from '../../src/login/ocra.js';
 import { fromBase32 } from '../../src/totp/totp.js';
-import { startApp, startTestApp, type TestApp } from '../support/harness.js';
+import { destroyEnvironment, startApp, startTestApp, type TestApp } from '../support/harness.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
 type App = TestApp & { teardown(): Promise<void> };
@@ -342,5 +342,30 @@ describe('login by QR code while Redis is out', () => {
     assert.equal(status.status, 'PENDING', 'nothing was decided during the outage');
     const approved = await app.call('POST', `/v1/users/${userId}/login-requests/${id}/approve`, token, { deviceId, response: right });
     assert.equal(approved.status, 200, JSON.stringify(approved.body));
+  });
+});
+
+describe('login by QR code at shutdown', () => {
+  it('answers long-polls in flight with the status they have, so they do not hold the shutdown', async () => {
+    const app = await startTestApp();
+    try {
+      const { token } = await app.clientWithToken();
+      const userId = newUser();
+      const created = await app.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: 'Phone' });
+      await app.call('POST', `/v1/users/${userId}/devices/${created.body.authId as string}/activate`, token, {
+        otp: app.code(created.body.secret as string),
+      });
+      const request = await app.call('POST', `/v1/users/${userId}/login-requests`, token, {});
+      const polls = Array.from({ length: 3 }, () =>
+        app.call('GET', `/v1/users/${userId}/login-requests/${request.body.requestId as string}?waitSeconds=25`, token),
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      const started = performance.now();
+      await app.close();
+      assert.ok(performance.now() - started < 10_000, 'the shutdown did not wait for waitSeconds');
+      for (const poll of await Promise.all(polls)) assert.deepEqual([poll.status, poll.body.status], [200, 'PENDING']);
+    } finally {
+      await destroyEnvironment(app.env);
+    }
   });
 });
