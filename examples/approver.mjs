@@ -5,6 +5,7 @@
 //
 //   node examples/approver.mjs --payload 'totp-login://approve?…' --secret JBSWY3DP… --device-id <uuid>
 //   node examples/approver.mjs --qr login.png --secret … --device-id … --deny
+// (--secret or TOTP_DEVICE_SECRET: the device's base32 secret, as the app stored it at enrolment)
 //
 // The app backend authenticates with its own client credentials (scope otp:verify):
 // --client-id/--client-secret or TOTP_CLIENT_ID/TOTP_CLIENT_SECRET; --url or TOTP_URL
@@ -21,6 +22,9 @@ export function parsePayload(text) {
   if (url.protocol !== 'totp-login:') throw new Error(`not a login payload: ${text}`);
   const fields = Object.fromEntries(url.searchParams);
   for (const name of ['requestId', 'userId', 'challenge', 'ocraSuite']) if (!fields[name]) throw new Error(`the payload has no ${name}`);
+  // A QR code is untrusted input: it must not steer the backend's token to another route.
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(fields.requestId)) throw new Error('the payload has no valid requestId');
+  if (!/^[A-Za-z0-9._@+-]{1,128}$/.test(fields.userId) || /^\.{1,2}$/.test(fields.userId)) throw new Error('the payload has no valid userId');
   return fields;
 }
 
@@ -80,7 +84,8 @@ async function main() {
     options: {
       payload: { type: 'string' },
       qr: { type: 'string' },
-      secret: { type: 'string' },
+      // Or TOTP_DEVICE_SECRET, so the secret does not show in the process list.
+      secret: { type: 'string', default: process.env.TOTP_DEVICE_SECRET },
       'device-id': { type: 'string' },
       deny: { type: 'boolean', default: false },
       url: { type: 'string', default: process.env.TOTP_URL ?? 'http://localhost:3000' },

@@ -134,6 +134,6 @@ const LOGIN_EXPIRIES = `WITH expired AS (
         SELECT 1 FROM audit_events t
          WHERE t.detail ? 'loginRequestId'
            AND t.detail->>'loginRequestId' = c.detail->>'loginRequestId'
-           AND t.type IN ('LOGIN_APPROVED', 'LOGIN_DENIED', 'LOGIN_FAILED', 'LOGIN_EXPIRED'))
+           AND t.type IN ('LOGIN_APPROVED', 'LOGIN_DENIED', 'LOGIN_FAILED', 'LOGIN_EXPIRED', 'LOGIN_REDEEMED'))
    RETURNING 1)
  SELECT count(*)::int AS n FROM expired`;

@@ -22,6 +22,11 @@ export abstract class CounterStore {
    * concurrency at most `limit` callers are granted per window.
    */
   abstract reserve(counter: string, limit: number, windowMs: number): Promise<Reservation>;
+  /**
+   * Gives a reservation back (the reserved attempt turned out not to count: a right answer).
+   * Never below zero; the window keeps its end.
+   */
+  abstract release(counter: string): Promise<void>;
   /** The count as it is (0 with no window running). */
   abstract peek(counter: string): Promise<WindowCount>;
   abstract close(): Promise<void>;

@@ -39,6 +39,12 @@ export class MemoryCounterStore extends CounterStore {
     return Promise.resolve({ granted, count: entry.count, resetInMs: entry.resetAt - this.now() });
   }
 
+  override release(counter: string): Promise<void> {
+    const entry = this.counters.get(counter);
+    if (entry !== undefined && entry.resetAt > this.now() && entry.count > 0) entry.count -= 1;
+    return Promise.resolve();
+  }
+
   override peek(counter: string): Promise<WindowCount> {
     const entry = this.counters.get(counter);
     const now = this.now();

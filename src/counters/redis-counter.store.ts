@@ -17,6 +17,11 @@ n = redis.call('INCR', KEYS[1])
 if t < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); t = tonumber(ARGV[2]) end
 return {1, n, t}`);
 
+// KEYS: counter. Never below zero; the TTL (the window's end) stays.
+const RELEASE = redisScript(`
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
+return 1`);
+
 // KEYS: counter.
 const PEEK = redisScript(`
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -44,6 +49,10 @@ export class RedisCounterStore extends CounterStore {
       const [granted, count, ttl] = await redis.eval<[number, number, number]>(RESERVE, [this.key(counter)], [limit, windowMs]);
       return { granted: granted === 1, count, resetInMs: Math.max(0, ttl) };
     });
+  }
+
+  override release(counter: string): Promise<void> {
+    return this.redis.run(async (redis) => void (await redis.eval(RELEASE, [this.key(counter)], [])));
   }
 
   override peek(counter: string): Promise<WindowCount> {

@@ -22,14 +22,18 @@ export class LoginProof {
     private readonly secrets: DeviceSecrets,
   ) {}
 
-  /** True when `response` is the device's answer to the request's challenge. */
-  async holds(request: LoginRequest, deviceId: string, response: string): Promise<boolean> {
-    if (request.boundDeviceId !== null && request.boundDeviceId !== deviceId.toLowerCase()) return false;
+  /**
+   * HOLDS when `response` is the device's answer to the request's challenge; LOCKED when the
+   * device is locked (too many wrong codes: it proves nothing until the lock ends).
+   */
+  async check(request: LoginRequest, deviceId: string, response: string, now: Date): Promise<'HOLDS' | 'WRONG' | { lockedUntil: Date }> {
+    if (request.boundDeviceId !== null && request.boundDeviceId !== deviceId.toLowerCase()) return 'WRONG';
     const device = await this.devices.findForClient(request.clientId, request.userId, deviceId);
-    if (device === null) return false;
+    if (device === null) return 'WRONG';
+    if (device.lockedUntil !== null && device.lockedUntil > now) return { lockedUntil: device.lockedUntil };
     const key = this.secrets.open(request.clientId, device.id, device.sealedSecret);
     const expected = Buffer.from(ocraResponse(SUITE, key, { question: request.challenge }));
     const given = Buffer.from(response);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    return given.length === expected.length && timingSafeEqual(given, expected) ? 'HOLDS' : 'WRONG';
   }
 }

@@ -13,10 +13,18 @@ import { LoginDecisionsService } from './login-decisions.service.js';
 import { LoginRequestsService } from './login-requests.service.js';
 
 const REQUEST_ID = () => ApiUuidParam('requestId', 'The login request, as create answered it');
-const DECISION_ERRORS = ['INVALID_OCRA_RESPONSE', 'LOGIN_REQUEST_NOT_FOUND', 'LOGIN_REQUEST_NOT_PENDING', 'LOGIN_REQUEST_BUSY'] as const;
+const DECISION_ERRORS = [
+  'INVALID_OCRA_RESPONSE',
+  'LOGIN_REQUEST_NOT_FOUND',
+  'LOGIN_REQUEST_NOT_PENDING',
+  'LOGIN_REQUEST_BUSY',
+  'DEVICE_LOCKED',
+  'USER_LOCKED',
+] as const;
 const DECISION_NOTE =
   "Called by the organisation's app backend with the phone's OCRA response (RFC 6287: the payload's ocraSuite over its challenge, keyed with the device's secret). " +
-  'A wrong response is 400 INVALID_OCRA_RESPONSE; the third fails the request (FAILED). Exactly one decision per request: a later one is 409 LOGIN_REQUEST_NOT_PENDING.';
+  'A wrong response is 400 INVALID_OCRA_RESPONSE; the third fails the request (FAILED). Exactly one decision per request: a later one is 409 LOGIN_REQUEST_NOT_PENDING. ' +
+  'A locked device proves nothing (429 DEVICE_LOCKED); after LOCKOUT_THRESHOLD wrong responses for the user, across requests, none is checked for LOCKOUT_SECONDS (429 USER_LOCKED).';
 
 @ApiTags('Login by QR code')
 @ApiUserId()

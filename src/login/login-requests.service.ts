@@ -85,16 +85,11 @@ export class LoginRequestsService implements BeforeApplicationShutdown {
       decidedAt: null,
       redeemedAt: null,
     };
-    // Recorded first: a request the trail does not know is never created.
-    const expiresAt = new Date(request.expiresAt).toISOString();
-    await this.audit.record({
-      type: 'LOGIN_REQUESTED',
-      caller,
-      userId,
-      deviceId: deviceId ?? undefined,
-      detail: { loginRequestId: request.requestId, expiresAt },
-    });
     await this.store.create(request, request.expiresAt - now + LOGIN_RETENTION_MS);
+    // Then recorded: if that fails the caller gets 503 without the id, and the request expires unused.
+    const expiresAt = new Date(request.expiresAt).toISOString();
+    const detail = { loginRequestId: request.requestId, expiresAt };
+    await this.audit.record({ type: 'LOGIN_REQUESTED', caller, userId, deviceId: deviceId ?? undefined, detail });
     return {
       ...toLoginRequestDto(request, 'PENDING'),
       challenge: request.challenge,

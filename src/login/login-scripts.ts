@@ -2,7 +2,7 @@ import { redisScript } from '../redis/redis-connection.js';
 
 // A request is one hash: `data` (what never changes, JSON), `expiresAt`, `userId`, `state`,
 // `failures`, `decidedBy`, `decidedAt`, `redeemedAt`, and the decision lock (`lock`, `lockUntil`).
-// Each script touches one key, hash-tagged by client: cluster-safe. Decisions are announced with
+// Each script touches one key: cluster-safe. Decisions are announced with
 // PUBLISH from inside the script, so no change goes unannounced (PUBLISH reaches every node of a
 // cluster). The scripts answer {outcome, HGETALL...}.
 

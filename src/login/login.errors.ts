@@ -20,3 +20,8 @@ export const notApproved = (status: LoginStatus) =>
 export const alreadyRedeemed = () => new DomainError('ALREADY_REDEEMED', 'This approval has already been redeemed');
 export const tooManyLoginRequests = (retryAfterSeconds: number) =>
   new DomainError('RATE_LIMITED', 'Too many login requests for this user; retry later', { retryAfterSeconds });
+export const tooManyWrongResponses = (until: Date, retryAfterMs: number) =>
+  new DomainError('USER_LOCKED', 'Too many wrong OCRA responses for this user: no response is checked until the lock ends', {
+    retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+    extra: { lockedUntil: until.toISOString() },
+  });

@@ -66,6 +66,9 @@ export function parseSuite(text: string): OcraSuite {
     const p = /^P(SHA1|SHA256|SHA512)$/.exec(part);
     const s = /^S(\d{3})$/.exec(part);
     const t = /^T(\d{1,2})([SMH])$/.exec(part);
+    // §6.3: session information of 1-512 bytes; time steps of 1-59 seconds or minutes, 1-48 hours.
+    if (s !== null && (Number(s[1]) < 1 || Number(s[1]) > 512)) fail('the session information length must be 001-512');
+    if (t !== null && (Number(t[1]) < 1 || Number(t[1]) > (t[2] === 'H' ? 48 : 59))) fail('the time step must be 1-59 S or M, or 1-48 H');
     if (p !== null && suite.password === undefined && suite.session === 0 && suite.timeStep === 0)
       suite.password = HASHES[p[1] as keyof typeof HASHES];
     else if (s !== null && suite.session === 0 && suite.timeStep === 0) suite.session = Number(s[1]);

@@ -40,7 +40,8 @@ export class RedisLoginRequestStore extends LoginRequestStore {
     this.channel = `${prefix}login-decided`;
   }
 
-  private key = (clientId: string, requestId: string) => `${this.prefix}login:{${clientId}}:${requestId}`;
+  // Tagged by request, not by client: each script touches one key, and a big tenant's logins spread over the cluster.
+  private key = (clientId: string, requestId: string) => `${this.prefix}login:${clientId}:{${requestId}}`;
 
   override create(request: LoginRequest, keepMs: number): Promise<void> {
     const fixed: StaticPart = {

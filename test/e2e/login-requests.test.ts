@@ -267,16 +267,72 @@ describe('login by QR code (API.md §11), on two replicas', () => {
       ['POST', '/deny', { deviceId: device.deviceId }],
       ['GET', '?waitSeconds=26', undefined],
       ['GET', '?waitSeconds=abc', undefined],
+      ['GET', '?waitSeconds=0x10', undefined],
+      ['GET', '?waitSeconds=1e1', undefined],
+      ['GET', '?waitSeconds=', undefined],
     ];
     for (const [method, tail, body] of cases) {
       const r = await a.call(method, path(device.userId, id, tail), token, body);
       assert.deepEqual([r.status, r.body.code], [400, 'VALIDATION_FAILED'], `${method} ${tail}`);
     }
-    const badDisplay = await a.call('POST', `/v1/users/${device.userId}/login-requests`, token, { display: { ip: 'x' } });
-    assert.equal(badDisplay.status, 400);
+    for (const display of [{ ip: 'x' }, [{ message: 'hi' }], [], 'text', { message: 'hi', extra: 1 }]) {
+      const badDisplay = await a.call('POST', `/v1/users/${device.userId}/login-requests`, token, { display });
+      assert.deepEqual([badDisplay.status, badDisplay.body.code], [400, 'VALIDATION_FAILED'], JSON.stringify(display));
+    }
     // Nothing of that counted: three wrong answers are still allowed.
     const wrong = await decide(a, device, id, '00000000');
     assert.equal(wrong.body.remainingAttempts, 2);
+  });
+
+  it('holds the user to LOCKOUT_THRESHOLD wrong responses across requests: new requests buy no new guesses', async () => {
+    const device = await enrolled();
+    const statuses: number[] = [];
+    for (let r = 0; r < 4; r++) {
+      const created = await loginRequest(device.userId);
+      for (let i = 0; i < 3; i++) statuses.push((await decide(r % 2 ? a : b, device, created.requestId, `0000000${i}`)).status);
+    }
+    assert.equal(statuses.filter((s) => s === 400).length, 10, statuses.join(','));
+    const created = await loginRequest(device.userId);
+    const locked = await decide(a, device, created.requestId, respond(device, created.challenge));
+    assert.deepEqual([locked.status, locked.body.code], [429, 'USER_LOCKED']);
+    assert.ok(Number(locked.headers.get('retry-after')) >= 1);
+    const still = await a.call('GET', path(device.userId, created.requestId as string), token);
+    assert.equal(still.body.status, 'PENDING', 'a refused check counts against nothing');
+  });
+
+  it('gives a right response its guess back: a user who logs in often is never locked by it', async () => {
+    const device = await enrolled();
+    for (let i = 0; i < 9; i++) {
+      const created = await loginRequest(device.userId, {}, i % 2 ? a : b);
+      assert.equal((await decide(a, device, created.requestId, respond(device, created.challenge))).status, 200);
+    }
+    // Nine right answers used none of the ten wrong-answer slots (kept, they would leave one): both are checked.
+    const created = await loginRequest(device.userId);
+    const first = await decide(b, device, created.requestId, '00000000');
+    const second = await decide(a, device, created.requestId, '00000001');
+    assert.deepEqual([first.status, first.body.remainingAttempts, second.status, second.body.remainingAttempts], [400, 2, 400, 1]);
+  });
+
+  it('lets no locked device approve, and counts nothing against the request', async () => {
+    const device = await enrolled();
+    for (let i = 0; i < 10; i++)
+      await a.call('POST', `/v1/users/${device.userId}/devices/${device.deviceId}/verify`, token, { otp: a.wrongCode(device.secret) });
+    const created = await loginRequest(device.userId);
+    const refused = await decide(b, device, created.requestId, respond(device, created.challenge));
+    assert.deepEqual([refused.status, refused.body.code], [429, 'DEVICE_LOCKED']);
+    const status = await a.call('GET', path(device.userId, created.requestId as string), token);
+    assert.equal(status.body.status, 'PENDING');
+  });
+
+  it('logs no one in with an approval whose device was deleted since, or whose user was erased', async () => {
+    for (const erase of [(d: Device) => `/v1/users/${d.userId}/devices/${d.deviceId}`, (d: Device) => `/v1/users/${d.userId}`]) {
+      const device = await enrolled();
+      const created = await loginRequest(device.userId);
+      assert.equal((await decide(a, device, created.requestId, respond(device, created.challenge))).status, 200);
+      assert.equal((await a.call('DELETE', erase(device), token)).status, 204);
+      const redeem = await b.call('POST', path(device.userId, created.requestId as string, '/redeem'), token);
+      assert.deepEqual([redeem.status, redeem.body.code], [404, 'LOGIN_REQUEST_NOT_FOUND']);
+    }
   });
 
   it('needs an active device of the user, and limits login requests to 10 per user per minute', async () => {

@@ -40,6 +40,20 @@ export function counterStoreContract(name: string, make: () => Promise<CounterSu
       assert.ok(peeked.resetInMs > 0 && peeked.resetInMs <= 5000);
     });
 
+    it('gives a reservation back, never below zero, keeping the window', async () => {
+      const counter = `g:${randomUUID()}`;
+      await store.reserve(counter, 2, 5000);
+      await store.reserve(counter, 2, 5000);
+      assert.equal((await store.reserve(counter, 2, 5000)).granted, false);
+      await Promise.all([store.release(counter), store.release(counter), store.release(counter)]);
+      const peeked = await store.peek(counter);
+      assert.equal(peeked.count, 0);
+      assert.ok(peeked.resetInMs > 0 && peeked.resetInMs <= 5000, 'the window still ends when it did');
+      assert.equal((await store.reserve(counter, 2, 5000)).granted, true);
+      await store.release(`none:${randomUUID()}`);
+      assert.deepEqual(await store.peek(`none:${randomUUID()}`), { count: 0, resetInMs: 0 });
+    });
+
     it('starts a new window after the old one ends', async () => {
       const counter = `z:${randomUUID()}`;
       assert.equal((await store.reserve(counter, 1, 200)).granted, true);

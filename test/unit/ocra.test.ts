@@ -94,6 +94,11 @@ describe('OCRA suites and questions', () => {
       'OCRA-1:HOTP-SHA1-6:QX08',
       'OCRA-1:HOTP-SHA1-6:QN65',
       'OCRA-1:HOTP-SHA1-6:QN08-T1M-PSHA1',
+      'OCRA-1:HOTP-SHA1-6:QN08-T0S',
+      'OCRA-1:HOTP-SHA1-6:QN08-T60M',
+      'OCRA-1:HOTP-SHA1-6:QN08-T49H',
+      'OCRA-1:HOTP-SHA1-6:QN08-S000',
+      'OCRA-1:HOTP-SHA1-6:QN08-S513',
       'OCRA-1:HOTP-SHA1-6',
     ]) {
       assert.throws(() => parseSuite(text), OcraSuiteError, text);

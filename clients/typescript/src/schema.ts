@@ -336,7 +336,7 @@ export interface paths {
         put?: never;
         /**
          * The phone approves the login
-         * @description Called by the organisation's app backend with the phone's OCRA response (RFC 6287: the payload's ocraSuite over its challenge, keyed with the device's secret). A wrong response is 400 INVALID_OCRA_RESPONSE; the third fails the request (FAILED). Exactly one decision per request: a later one is 409 LOGIN_REQUEST_NOT_PENDING.
+         * @description Called by the organisation's app backend with the phone's OCRA response (RFC 6287: the payload's ocraSuite over its challenge, keyed with the device's secret). A wrong response is 400 INVALID_OCRA_RESPONSE; the third fails the request (FAILED). Exactly one decision per request: a later one is 409 LOGIN_REQUEST_NOT_PENDING. A locked device proves nothing (429 DEVICE_LOCKED); after LOCKOUT_THRESHOLD wrong responses for the user, across requests, none is checked for LOCKOUT_SECONDS (429 USER_LOCKED).
          */
         post: operations["approveLoginRequest"];
         delete?: never;
@@ -356,7 +356,7 @@ export interface paths {
         put?: never;
         /**
          * The phone denies the login
-         * @description Called by the organisation's app backend with the phone's OCRA response (RFC 6287: the payload's ocraSuite over its challenge, keyed with the device's secret). A wrong response is 400 INVALID_OCRA_RESPONSE; the third fails the request (FAILED). Exactly one decision per request: a later one is 409 LOGIN_REQUEST_NOT_PENDING.
+         * @description Called by the organisation's app backend with the phone's OCRA response (RFC 6287: the payload's ocraSuite over its challenge, keyed with the device's secret). A wrong response is 400 INVALID_OCRA_RESPONSE; the third fails the request (FAILED). Exactly one decision per request: a later one is 409 LOGIN_REQUEST_NOT_PENDING. A locked device proves nothing (429 DEVICE_LOCKED); after LOCKOUT_THRESHOLD wrong responses for the user, across requests, none is checked for LOCKOUT_SECONDS (429 USER_LOCKED).
          */
         post: operations["denyLoginRequest"];
         delete?: never;
@@ -4361,6 +4361,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4395,6 +4397,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description DEVICE_LOCKED | USER_LOCKED */
+            429: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "DEVICE_LOCKED" | "USER_LOCKED";
                     };
                 };
             };
@@ -4538,6 +4556,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4572,6 +4592,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description DEVICE_LOCKED | USER_LOCKED */
+            429: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "DEVICE_LOCKED" | "USER_LOCKED";
                     };
                 };
             };

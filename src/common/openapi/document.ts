@@ -10,6 +10,7 @@ const RETRY_AFTER: ReadonlySet<ErrorCode> = new Set([
   'DEVICE_LOCKED',
   'USER_LOCKED',
   'ACTIVATION_IN_PROGRESS',
+  'LOGIN_REQUEST_BUSY',
 ]);
 // Any route can answer these: a malformed request, one that did not arrive in time, oversized
 // headers, a body too large or of another type (also where none is expected), an outage or shutdown.

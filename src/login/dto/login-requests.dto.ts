@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDefined, IsInt, IsIP, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsDefined, IsInt, IsIP, IsObject, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import type { LoginStatus } from '../login-request.js';
 
 const PRINTABLE = /^[^\p{C}]*$/u;
@@ -37,6 +37,7 @@ export class CreateLoginRequestDto {
 
   @ApiPropertyOptional({ type: LoginDisplayDto, description: 'Context for the phone to show' })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => LoginDisplayDto)
   display?: LoginDisplayDto;
@@ -64,7 +65,8 @@ export class LoginWaitQueryDto {
     description: 'Long-poll: answer as soon as the status is no longer PENDING, or after this many seconds',
   })
   @IsOptional()
-  @Type(() => Number)
+  // Plain decimal digits only ("0x10", "1e1" and " 1" are refused, not read as numbers).
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^[0-9]{1,2}$/.test(value) ? Number(value) : value))
   @IsInt()
   @Min(0)
   @Max(25)
