@@ -23,7 +23,8 @@ export function parsePayload(text) {
   const fields = Object.fromEntries(url.searchParams);
   for (const name of ['requestId', 'userId', 'challenge', 'ocraSuite']) if (!fields[name]) throw new Error(`the payload has no ${name}`);
   // A QR code is untrusted input: it must not steer the backend's token to another route.
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(fields.requestId)) throw new Error('the payload has no valid requestId');
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(fields.requestId))
+    throw new Error('the payload has no valid requestId');
   if (!/^[A-Za-z0-9._@+-]{1,128}$/.test(fields.userId) || /^\.{1,2}$/.test(fields.userId)) throw new Error('the payload has no valid userId');
   return fields;
 }
