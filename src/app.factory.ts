@@ -7,6 +7,8 @@ import { SCOPE_DESCRIPTIONS } from './auth/scopes.js';
 import type { AppConfig } from './config/config.js';
 import { sendHttpError } from './common/http-error.filter.js';
 import { hardenHttp, serverOptions } from './common/http-server.js';
+import { keepIdempotentAnswers } from './idempotency/idempotency.interceptor.js';
+import { IdempotencyStore } from './idempotency/idempotency.store.js';
 import { NestPinoLogger } from './common/logger.js';
 import { buildDocument, type DocumentInputs, serveDocs } from './common/swagger.js';
 import { createValidationPipe } from './common/validation.js';
@@ -78,6 +80,7 @@ export async function createApp(runtime: Runtime): Promise<NestFastifyApplicatio
     done();
   });
   hardenHttp(app, config, logger);
+  keepIdempotentAnswers(fastify, app.get(IdempotencyStore), logger);
   app.useGlobalPipes(createValidationPipe());
   serveDocs(app, buildDocument(app, documentInputs(config)));
   await app.init();

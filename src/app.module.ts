@@ -1,5 +1,5 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
@@ -12,6 +12,8 @@ import { Database } from './database/database.js';
 import { DevicesModule } from './devices/devices.module.js';
 import { DemoModule } from './embedded/demo.module.js';
 import { HealthModule } from './health/health.module.js';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
+import { IdempotencyStore } from './idempotency/idempotency.store.js';
 import { LoginRequestStore } from './login/login-request.store.js';
 import { LoginModule } from './login/login.module.js';
 import { RecoveryModule } from './recovery/recovery.module.js';
@@ -33,6 +35,7 @@ export interface Runtime {
   store: PendingStore;
   counters: CounterStore;
   loginRequests: LoginRequestStore;
+  idempotency: IdempotencyStore;
   box: SecretBox;
   /** Embedded mode: the demo client, on whose behalf the demo page (/demo/login) acts. */
   demoClientId?: string;
@@ -54,12 +57,15 @@ class CoreModule {
         { provide: PendingStore, useValue: runtime.store },
         { provide: CounterStore, useValue: runtime.counters },
         { provide: LoginRequestStore, useValue: runtime.loginRequests },
+        { provide: IdempotencyStore, useValue: runtime.idempotency },
+        // After the bearer guard (keys are per client), before the pipes.
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         // Closed by Nest after the HTTP server has drained (RedisConnection.onApplicationShutdown).
         ...(runtime.redis === undefined ? [] : [{ provide: RedisConnection, useValue: runtime.redis }]),
         { provide: SecretBox, useValue: runtime.box },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
       ],
-      exports: [APP_CONFIG, LOGGER, Clock, Database, BatchedStatements, PendingStore, CounterStore, LoginRequestStore, SecretBox],
+      exports: [APP_CONFIG, LOGGER, Clock, Database, BatchedStatements, PendingStore, CounterStore, LoginRequestStore, IdempotencyStore, SecretBox],
     };
   }
 }

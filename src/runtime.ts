@@ -10,6 +10,8 @@ import { BatchedStatements } from './database/batched-statements.js';
 import { Database } from './database/database.js';
 import { runMigrations } from './database/migrations.js';
 import { type EmbeddedState, loadOrCreateState, startEmbeddedPostgres } from './embedded/embedded-database.js';
+import { MemoryIdempotencyStore } from './idempotency/memory-idempotency.store.js';
+import { RedisIdempotencyStore } from './idempotency/redis-idempotency.store.js';
 import { MemoryLoginRequestStore } from './login/memory-login-request.store.js';
 import { RedisLoginRequestStore } from './login/redis-login-request.store.js';
 import { MemoryPendingStore } from './pending/memory-pending.store.js';
@@ -50,6 +52,7 @@ export async function prepareRuntime(
   if (config.databaseUrl !== undefined && config.redis !== undefined) {
     await migrate(config.migrationDatabaseUrl ?? config.databaseUrl, logger);
     const redis = await connectRedis(config.redis, config.dependencyTimeoutMs, logger);
+    const box = new SecretBox(config.encryptionKeys);
     return {
       config,
       logger,
@@ -61,7 +64,8 @@ export async function prepareRuntime(
       store: new RedisPendingStore(redis, config.redisKeyPrefix, config.redis.mode !== 'cluster', () => clock.nowMs()),
       counters: new RedisCounterStore(redis, config.redisKeyPrefix),
       loginRequests: new RedisLoginRequestStore(redis, config.redisKeyPrefix, logger, config.dependencyTimeoutMs),
-      box: new SecretBox(config.encryptionKeys),
+      idempotency: new RedisIdempotencyStore(redis, config.redisKeyPrefix, box),
+      box,
       release: () => Promise.resolve(),
     };
   }
@@ -83,6 +87,7 @@ export async function prepareRuntime(
     store: new MemoryPendingStore(() => clock.nowMs()),
     counters: new MemoryCounterStore(() => clock.nowMs()),
     loginRequests: new MemoryLoginRequestStore(() => clock.nowMs()),
+    idempotency: new MemoryIdempotencyStore(() => clock.nowMs()),
     box: new SecretBox(keys),
     release: () => embedded.stop(),
     embedded: { state, databaseDir: `${config.dataDir}/postgres` },

@@ -12,6 +12,7 @@ import { loadConfig } from '../config/config.js';
 import { MemoryCounterStore } from '../counters/memory-counter.store.js';
 import { BatchedStatements } from '../database/batched-statements.js';
 import { Database } from '../database/database.js';
+import { MemoryIdempotencyStore } from '../idempotency/memory-idempotency.store.js';
 import { MemoryLoginRequestStore } from '../login/memory-login-request.store.js';
 import { MemoryPendingStore } from '../pending/memory-pending.store.js';
 import { SecretBox } from '../totp/secret-box.js';
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
     store: new MemoryPendingStore(() => clock.nowMs()),
     counters: new MemoryCounterStore(() => clock.nowMs()),
     loginRequests: new MemoryLoginRequestStore(() => clock.nowMs()),
+    idempotency: new MemoryIdempotencyStore(() => clock.nowMs()),
     box: new SecretBox(config.encryptionKeys),
   };
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(runtime), new FastifyAdapter(), { logger: false });

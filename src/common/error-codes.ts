@@ -26,6 +26,8 @@ export const ERROR_CODE_LIST = [
   'LOGIN_REQUEST_BUSY',
   'LOGIN_REQUEST_NOT_APPROVED',
   'ALREADY_REDEEMED',
+  'IDEMPOTENCY_KEY_IN_USE',
+  'IDEMPOTENCY_KEY_REUSED',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
   'HEADERS_TOO_LARGE',
@@ -71,7 +73,10 @@ export function statusOf(code: ErrorCode): number {
     case 'LOGIN_REQUEST_BUSY':
     case 'LOGIN_REQUEST_NOT_APPROVED':
     case 'ALREADY_REDEEMED':
+    case 'IDEMPOTENCY_KEY_IN_USE':
       return 409;
+    case 'IDEMPOTENCY_KEY_REUSED':
+      return 422;
     case 'PAYLOAD_TOO_LARGE':
       return 413;
     case 'UNSUPPORTED_MEDIA_TYPE':

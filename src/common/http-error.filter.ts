@@ -9,6 +9,7 @@ import { OAuthError } from './oauth-error.js';
 import { DependencyUnavailableError, DomainError } from './domain-error.js';
 import { statusOf } from './error-codes.js';
 import { LOGGER } from './logger.js';
+import { ReplayedResponse, sendReplay } from './replayed-response.js';
 
 export interface HttpErrorResponse {
   status: number;
@@ -126,6 +127,8 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   async catch(error: unknown, host: ArgumentsHost): Promise<void> {
     const http = host.switchToHttp();
+    // Not an error: the kept answer of an earlier request with the same Idempotency-Key.
+    if (error instanceof ReplayedResponse) return sendReplay(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
     await sendHttpError(error, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.logger);
   }
 }

@@ -277,5 +277,29 @@ describe('TypeScript client while Postgres is away', () => {
     assert.deepEqual(page.devices, []);
     assert.ok(sent.includes('GET /v1/users/frank/devices 503'), sent.join('\n'));
     assert.ok(waits[0] >= 1000, `waited ${waits[0]} ms after a Retry-After of at least 1 s`);
+
+    // A POST is retried under one Idempotency-Key: it runs once, however many tries it takes.
+    const keys: string[] = [];
+    const keyed = new TotpClient({
+      baseUrl: app.url,
+      clientId,
+      clientSecret,
+      fetch: (request) => {
+        if (request.method === 'POST' && new URL(request.url).pathname.startsWith('/v1/')) keys.push(request.headers.get('idempotency-key') ?? '');
+        return fetch(request);
+      },
+      sleep: async (ms) => {
+        await proxy.restart();
+        await sleep(ms);
+      },
+    });
+    await keyed.accessToken();
+    await proxy.stop();
+    const created = await keyed.createDevice('frank', { deviceType: 'TOTP', deviceName: 'Retried' });
+    assert.ok(keys.length >= 2 && keys.every((k) => k === keys[0] && /^[0-9a-f-]{36}$/.test(k)), keys.join(','));
+    assert.deepEqual(
+      (await keyed.listDevices('frank')).devices.map((d) => d.deviceId),
+      [created.authId],
+    );
   });
 });

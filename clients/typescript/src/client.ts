@@ -168,12 +168,16 @@ export class TotpClient {
     } while (cursor !== undefined);
   }
 
-  /** Adds the bearer token; once more with a new token if the service refuses it as invalid (rotated keys). */
+  /** Adds the bearer token (and a POST's Idempotency-Key); once more with a new token if the service refuses it as invalid (rotated keys). */
   private async authorized(request: Request): Promise<Response> {
+    // One key per call, the same on every retry: a POST the service already answered is not run twice.
+    const key =
+      request.method === 'POST' && this.retry.retryUnsafe && !request.headers.has('idempotency-key') ? globalThis.crypto.randomUUID() : undefined;
     for (let renewed = false; ; renewed = true) {
       const token = await this.tokens.token();
       const authed = new Request(request.clone());
       authed.headers.set('authorization', `Bearer ${token}`);
+      if (key !== undefined) authed.headers.set('idempotency-key', key);
       const response = await sendWithRetries(authed, this.fetch, this.retry, retryableApiAnswer);
       const invalid = response.status === 401 && (response.headers.get('www-authenticate') ?? '').includes('invalid_token');
       if (!invalid || renewed) return response;

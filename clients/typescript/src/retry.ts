@@ -8,7 +8,9 @@ export interface RetryOptions {
   /**
    * Also retry a POST, PATCH or DELETE after a 503 (default true). The service answers 503 when a
    * dependency failed; mostly nothing happened, but a statement that ran past its deadline and
-   * did not stop on cancel may still have committed: a retried verify then reads as a replay.
+   * did not stop on cancel may still have committed. A POST is sent with an Idempotency-Key (the
+   * same one on every retry), so one the service answered (say, before the connection broke)
+   * gets its first answer back rather than running twice; PATCH and DELETE are idempotent.
    */
   retryUnsafe: boolean;
   /** Waits; replaceable in tests. */
@@ -18,15 +20,18 @@ export interface RetryOptions {
 /** Which answers are worth sending again: decided from a copy, so the caller still gets the body. */
 export type Retryable = (response: Response) => Promise<boolean>;
 
-/** The API: a 503, or a 429 RATE_LIMITED with Retry-After. Not TOO_MANY_ATTEMPTS (the registration is gone) or DEVICE_LOCKED. */
+/**
+ * The API: a 503, a 429 RATE_LIMITED or a 409 IDEMPOTENCY_KEY_IN_USE (the first try with the key
+ * still runs), with Retry-After. Not TOO_MANY_ATTEMPTS (the registration is gone) or DEVICE_LOCKED.
+ */
 export const retryableApiAnswer: Retryable = async (response) => {
   if (response.status === 503) return true;
-  if (response.status !== 429 || !response.headers.has('retry-after')) return false;
+  if ((response.status !== 429 && response.status !== 409) || !response.headers.has('retry-after')) return false;
   const body = (await response
     .clone()
     .json()
     .catch(() => undefined)) as { code?: unknown } | undefined;
-  return body?.code === 'RATE_LIMITED';
+  return body?.code === (response.status === 429 ? 'RATE_LIMITED' : 'IDEMPOTENCY_KEY_IN_USE');
 };
 
 /** The token endpoint: a 503, or a 429 whose Retry-After is short enough to wait for. */

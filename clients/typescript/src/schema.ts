@@ -1323,7 +1323,7 @@ export interface components {
             /** @enum {string} */
             status: "FAILED";
             /** @enum {string} */
-            code: "VALIDATION_FAILED" | "INVALID_REQUEST" | "UNSUPPORTED_DEVICE_TYPE" | "INVALID_OTP" | "INVALID_RECOVERY_CODE" | "INVALID_OCRA_RESPONSE" | "UNAUTHORIZED" | "INVALID_TOKEN" | "INSUFFICIENT_SCOPE" | "NOT_FOUND" | "REGISTRATION_NOT_FOUND" | "DEVICE_NOT_FOUND" | "LOGIN_REQUEST_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "ALREADY_ACTIVE" | "ACTIVATION_IN_PROGRESS" | "DEVICE_NAME_TAKEN" | "DEVICE_LIMIT_REACHED" | "LOGIN_REQUEST_NOT_PENDING" | "LOGIN_REQUEST_BUSY" | "LOGIN_REQUEST_NOT_APPROVED" | "ALREADY_REDEEMED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "TOO_MANY_ATTEMPTS" | "DEVICE_LOCKED" | "USER_LOCKED" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+            code: "VALIDATION_FAILED" | "INVALID_REQUEST" | "UNSUPPORTED_DEVICE_TYPE" | "INVALID_OTP" | "INVALID_RECOVERY_CODE" | "INVALID_OCRA_RESPONSE" | "UNAUTHORIZED" | "INVALID_TOKEN" | "INSUFFICIENT_SCOPE" | "NOT_FOUND" | "REGISTRATION_NOT_FOUND" | "DEVICE_NOT_FOUND" | "LOGIN_REQUEST_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "ALREADY_ACTIVE" | "ACTIVATION_IN_PROGRESS" | "DEVICE_NAME_TAKEN" | "DEVICE_LIMIT_REACHED" | "LOGIN_REQUEST_NOT_PENDING" | "LOGIN_REQUEST_BUSY" | "LOGIN_REQUEST_NOT_APPROVED" | "ALREADY_REDEEMED" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "TOO_MANY_ATTEMPTS" | "DEVICE_LOCKED" | "USER_LOCKED" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
             /** @description For people; may change */
             message: string;
             /** @description Also in X-Request-Id and in every log line of the request */
@@ -1900,7 +1900,10 @@ export interface operations {
     createDevice: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
                 userId: string;
@@ -1920,6 +1923,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The response carries a secret or a short-lived image: never cached */
                     "Cache-Control": "no-store";
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1931,6 +1936,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1947,6 +1954,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1963,6 +1972,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1977,6 +1988,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1986,17 +1999,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description DEVICE_NAME_TAKEN | DEVICE_LIMIT_REACHED */
+            /** @description DEVICE_NAME_TAKEN | DEVICE_LIMIT_REACHED | IDEMPOTENCY_KEY_IN_USE */
             409: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After"?: number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
-                        code: "DEVICE_NAME_TAKEN" | "DEVICE_LIMIT_REACHED";
+                        code: "DEVICE_NAME_TAKEN" | "DEVICE_LIMIT_REACHED" | "IDEMPOTENCY_KEY_IN_USE";
                     };
                 };
             };
@@ -2005,6 +2022,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2019,12 +2038,30 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED */
+            422: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "IDEMPOTENCY_KEY_REUSED";
                     };
                 };
             };
@@ -2035,6 +2072,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2049,6 +2088,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2213,7 +2254,10 @@ export interface operations {
     activateDevice: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
                 userId: string;
@@ -2235,6 +2279,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The response carries a secret or a short-lived image: never cached */
                     "Cache-Control": "no-store";
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2246,6 +2292,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2262,6 +2310,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2278,6 +2328,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2292,6 +2344,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2306,6 +2360,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2315,19 +2371,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description ALREADY_ACTIVE | ACTIVATION_IN_PROGRESS | DEVICE_NAME_TAKEN | DEVICE_LIMIT_REACHED */
+            /** @description ALREADY_ACTIVE | ACTIVATION_IN_PROGRESS | DEVICE_NAME_TAKEN | DEVICE_LIMIT_REACHED | IDEMPOTENCY_KEY_IN_USE */
             409: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After"?: number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
-                        code: "ALREADY_ACTIVE" | "ACTIVATION_IN_PROGRESS" | "DEVICE_NAME_TAKEN" | "DEVICE_LIMIT_REACHED";
+                        code: "ALREADY_ACTIVE" | "ACTIVATION_IN_PROGRESS" | "DEVICE_NAME_TAKEN" | "DEVICE_LIMIT_REACHED" | "IDEMPOTENCY_KEY_IN_USE";
                     };
                 };
             };
@@ -2336,6 +2394,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2350,12 +2410,30 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED */
+            422: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "IDEMPOTENCY_KEY_REUSED";
                     };
                 };
             };
@@ -2366,6 +2444,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After"?: number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2380,6 +2460,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2891,7 +2973,10 @@ export interface operations {
     verifyDeviceOtp: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
                 userId: string;
@@ -2911,6 +2996,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2922,6 +3009,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2938,6 +3027,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2954,6 +3045,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2968,6 +3061,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2982,6 +3077,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2991,11 +3088,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description IDEMPOTENCY_KEY_IN_USE */
+            409: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "IDEMPOTENCY_KEY_IN_USE";
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3010,12 +3127,30 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED */
+            422: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "IDEMPOTENCY_KEY_REUSED";
                     };
                 };
             };
@@ -3026,6 +3161,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3040,6 +3177,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3070,7 +3209,10 @@ export interface operations {
     verifyUserOtp: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
                 userId: string;
@@ -3088,6 +3230,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3099,6 +3243,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3115,6 +3261,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3131,6 +3279,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3145,6 +3295,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3159,6 +3311,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3168,11 +3322,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description IDEMPOTENCY_KEY_IN_USE */
+            409: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "IDEMPOTENCY_KEY_IN_USE";
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3187,12 +3361,30 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED */
+            422: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "IDEMPOTENCY_KEY_REUSED";
                     };
                 };
             };
@@ -3203,6 +3395,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3217,6 +3411,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3247,7 +3443,10 @@ export interface operations {
     verifyRecoveryCode: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
                 userId: string;
@@ -3265,6 +3464,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3276,6 +3477,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3292,6 +3495,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3308,6 +3513,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3322,6 +3529,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3331,11 +3540,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description IDEMPOTENCY_KEY_IN_USE */
+            409: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "IDEMPOTENCY_KEY_IN_USE";
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3350,12 +3579,30 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED */
+            422: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "IDEMPOTENCY_KEY_REUSED";
                     };
                 };
             };
@@ -3366,6 +3613,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3380,6 +3629,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3525,7 +3776,10 @@ export interface operations {
     regenerateRecoveryCodes: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
                 userId: string;
@@ -3541,6 +3795,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The response carries a secret or a short-lived image: never cached */
                     "Cache-Control": "no-store";
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3552,6 +3808,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3568,6 +3826,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3584,6 +3844,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3598,6 +3860,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3607,11 +3871,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description IDEMPOTENCY_KEY_IN_USE */
+            409: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "IDEMPOTENCY_KEY_IN_USE";
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3626,6 +3910,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3635,11 +3921,29 @@ export interface operations {
                     };
                 };
             };
+            /** @description IDEMPOTENCY_KEY_REUSED */
+            422: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "IDEMPOTENCY_KEY_REUSED";
+                    };
+                };
+            };
             /** @description HEADERS_TOO_LARGE */
             431: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3811,7 +4115,10 @@ export interface operations {
     createLoginRequest: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
                 userId: string;
@@ -3829,6 +4136,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3840,6 +4149,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3856,6 +4167,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3872,6 +4185,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3886,6 +4201,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3900,6 +4217,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3909,11 +4228,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description IDEMPOTENCY_KEY_IN_USE */
+            409: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "IDEMPOTENCY_KEY_IN_USE";
+                    };
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3928,12 +4267,30 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED */
+            422: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "IDEMPOTENCY_KEY_REUSED";
                     };
                 };
             };
@@ -3944,6 +4301,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3958,6 +4317,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4256,7 +4617,10 @@ export interface operations {
     approveLoginRequest: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
                 userId: string;
@@ -4276,6 +4640,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4287,6 +4653,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4303,6 +4671,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4319,6 +4689,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4333,6 +4705,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4347,6 +4721,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4356,19 +4732,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description LOGIN_REQUEST_NOT_PENDING | LOGIN_REQUEST_BUSY */
+            /** @description LOGIN_REQUEST_NOT_PENDING | LOGIN_REQUEST_BUSY | IDEMPOTENCY_KEY_IN_USE */
             409: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After"?: number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
-                        code: "LOGIN_REQUEST_NOT_PENDING" | "LOGIN_REQUEST_BUSY";
+                        code: "LOGIN_REQUEST_NOT_PENDING" | "LOGIN_REQUEST_BUSY" | "IDEMPOTENCY_KEY_IN_USE";
                     };
                 };
             };
@@ -4377,6 +4755,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4391,12 +4771,30 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED */
+            422: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "IDEMPOTENCY_KEY_REUSED";
                     };
                 };
             };
@@ -4407,6 +4805,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4421,6 +4821,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4451,7 +4853,10 @@ export interface operations {
     denyLoginRequest: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
                 userId: string;
@@ -4471,6 +4876,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4482,6 +4889,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4498,6 +4907,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4514,6 +4925,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4528,6 +4941,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4542,6 +4957,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4551,19 +4968,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description LOGIN_REQUEST_NOT_PENDING | LOGIN_REQUEST_BUSY */
+            /** @description LOGIN_REQUEST_NOT_PENDING | LOGIN_REQUEST_BUSY | IDEMPOTENCY_KEY_IN_USE */
             409: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After"?: number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
-                        code: "LOGIN_REQUEST_NOT_PENDING" | "LOGIN_REQUEST_BUSY";
+                        code: "LOGIN_REQUEST_NOT_PENDING" | "LOGIN_REQUEST_BUSY" | "IDEMPOTENCY_KEY_IN_USE";
                     };
                 };
             };
@@ -4572,6 +4991,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4586,12 +5007,30 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED */
+            422: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "IDEMPOTENCY_KEY_REUSED";
                     };
                 };
             };
@@ -4602,6 +5041,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4616,6 +5057,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4646,7 +5089,10 @@ export interface operations {
     redeemLoginRequest: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
                 userId: string;
@@ -4662,6 +5108,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4673,6 +5121,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4689,6 +5139,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4705,6 +5157,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4719,6 +5173,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4733,6 +5189,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4742,17 +5200,21 @@ export interface operations {
                     };
                 };
             };
-            /** @description LOGIN_REQUEST_NOT_APPROVED | ALREADY_REDEEMED */
+            /** @description LOGIN_REQUEST_NOT_APPROVED | ALREADY_REDEEMED | IDEMPOTENCY_KEY_IN_USE */
             409: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After"?: number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
-                        code: "LOGIN_REQUEST_NOT_APPROVED" | "ALREADY_REDEEMED";
+                        code: "LOGIN_REQUEST_NOT_APPROVED" | "ALREADY_REDEEMED" | "IDEMPOTENCY_KEY_IN_USE";
                     };
                 };
             };
@@ -4761,6 +5223,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4775,6 +5239,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4784,11 +5250,29 @@ export interface operations {
                     };
                 };
             };
+            /** @description IDEMPOTENCY_KEY_REUSED */
+            422: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "IDEMPOTENCY_KEY_REUSED";
+                    };
+                };
+            };
             /** @description HEADERS_TOO_LARGE */
             431: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {

@@ -11,6 +11,7 @@ const RETRY_AFTER: ReadonlySet<ErrorCode> = new Set([
   'USER_LOCKED',
   'ACTIVATION_IN_PROGRESS',
   'LOGIN_REQUEST_BUSY',
+  'IDEMPOTENCY_KEY_IN_USE',
 ]);
 // Any route can answer these: a malformed request, one that did not arrive in time, oversized
 // headers, a body too large or of another type (also where none is expected), an outage or shutdown.
@@ -21,6 +22,18 @@ const READS_BODY: ErrorCode[] = ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'];
 const WITH_INPUT: ErrorCode[] = ['INVALID_REQUEST', 'VALIDATION_FAILED'];
 const PROTECTED: ErrorCode[] = ['UNAUTHORIZED', 'INVALID_TOKEN', 'INSUFFICIENT_SCOPE'];
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
+// Every POST under /v1 takes an Idempotency-Key (idempotency/idempotency.interceptor.ts).
+const IDEMPOTENT: ErrorCode[] = ['IDEMPOTENCY_KEY_IN_USE', 'IDEMPOTENCY_KEY_REUSED'];
+const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key',
+  in: 'header' as const,
+  required: false,
+  description:
+    'IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); ' +
+    'another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. ' +
+    'Answers that say "retry later" (5xx, or with Retry-After) are not kept.',
+  schema: { type: 'string', minLength: 1, maxLength: 257, example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"' },
+};
 
 export interface DocumentOptions {
   publicUrl: string;
@@ -39,10 +52,10 @@ export function completeDocument(document: OpenAPIObject, options: DocumentOptio
   document.tags = options.tags;
   const components = (document.components ??= {});
   components.schemas = { ...components.schemas, ...ERROR_SCHEMAS };
-  for (const path of Object.values(document.paths)) {
+  for (const [url, path] of Object.entries(document.paths)) {
     for (const method of METHODS) {
       const operation = path[method];
-      if (operation !== undefined) completeOperation(operation, method, components.schemas);
+      if (operation !== undefined) completeOperation(operation, method, components.schemas, method === 'post' && url.startsWith('/v1/'));
     }
   }
   return document;
@@ -52,7 +65,9 @@ function completeOperation(
   operation: OperationObject,
   method: (typeof METHODS)[number],
   schemas: Record<string, SchemaObject | ReferenceObject>,
+  idempotent: boolean,
 ): void {
+  if (idempotent) operation.parameters = [...(operation.parameters ?? []), IDEMPOTENCY_KEY];
   const extensions = operation as OperationObject & Record<string, unknown>;
   const own = (extensions[ERROR_CODES_EXTENSION] as DocumentedError[] | undefined) ?? [];
   const oauth = extensions[OAUTH_ERRORS_EXTENSION] === true;
@@ -65,6 +80,7 @@ function completeOperation(
     ...(method === 'get' ? [] : READS_BODY),
     ...(operation.requestBody !== undefined || (operation.parameters ?? []).length > 0 ? WITH_INPUT : []),
     ...(isProtected ? PROTECTED : []),
+    ...(idempotent ? IDEMPOTENT : []),
   ];
   const errors = dedupe([...own, ...derived]);
   for (const [status, group] of groupByStatus(oauth ? errors.filter((e) => ['REQUEST_TIMEOUT', 'HEADERS_TOO_LARGE'].includes(codeOf(e))) : errors)) {
@@ -72,8 +88,10 @@ function completeOperation(
   }
   if (oauth) Object.assign(operation.responses, oauthErrorResponses());
   for (const [status, response] of Object.entries(operation.responses)) {
-    if (status.startsWith('2'))
-      (response as ResponseObject).headers = { 'X-Request-Id': header('XRequestId'), ...(response as ResponseObject).headers };
+    const r = response as ResponseObject;
+    if (status.startsWith('2')) r.headers = { 'X-Request-Id': header('XRequestId'), ...r.headers };
+    // A kept answer, success or error, can come again.
+    if (idempotent && !status.startsWith('5')) r.headers = { ...r.headers, 'Idempotent-Replayed': header('IdempotentReplayed', false) };
   }
   // The token endpoint ignores parameters it does not know (RFC 6749 §3.2).
   if (!oauth) refuseUnknownFields(operation, schemas);

@@ -27,6 +27,8 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   LOGIN_REQUEST_BUSY: 'Another decision on this login request is being checked; retry in a moment',
   LOGIN_REQUEST_NOT_APPROVED: 'The login request is not approved',
   ALREADY_REDEEMED: 'This approval has already been redeemed',
+  IDEMPOTENCY_KEY_IN_USE: 'A request with this Idempotency-Key is still being processed; retry in a moment',
+  IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was used for another request (method, path or body)',
   UNAUTHORIZED: 'An access token is required',
   INVALID_TOKEN: 'The access token has expired',
   INSUFFICIENT_SCOPE: 'This request needs the scope devices:write',

@@ -76,6 +76,10 @@ export const HEADERS = {
     schema: { type: 'string', enum: ['no-store'] },
   },
   PragmaNoCache: { description: 'RFC 6749 §5.1', schema: { type: 'string', enum: ['no-cache'] } },
+  IdempotentReplayed: {
+    description: 'The answer of an earlier request with the same Idempotency-Key and body, sent again',
+    schema: { type: 'string', enum: ['true'] },
+  },
 } satisfies Record<string, HeaderObject>;
 
 export type HeaderName = keyof typeof HEADERS;

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { MemoryIdempotencyStore } from '../../src/idempotency/memory-idempotency.store.js';
+import { RedisIdempotencyStore } from '../../src/idempotency/redis-idempotency.store.js';
+import type { IdempotencyStore } from '../../src/idempotency/idempotency.store.js';
+import { SecretBox } from '../../src/totp/secret-box.js';
+import { connectedRedis } from '../support/harness.js';
+import { sleep } from '../support/otp.js';
+
+const answer = { status: 201, headers: { 'content-type': 'application/json' }, body: '{"secret":"JBSWY3DP"}' };
+
+function contract(name: string, open: () => Promise<{ store: IdempotencyStore; close(): Promise<void> }>): void {
+  describe(`idempotency store contract: ${name}`, () => {
+    let subject: { store: IdempotencyStore; close(): Promise<void> };
+    before(async () => (subject = await open()));
+    after(() => subject.close());
+
+    it('starts a key once: of 50 concurrent begins one starts, the rest see it running', async () => {
+      const key = randomUUID();
+      const outcomes = await Promise.all(Array.from({ length: 50 }, () => subject.store.begin('c1', key, 'f1', 5000)));
+      assert.equal(outcomes.filter((o) => o.status === 'STARTED').length, 1);
+      assert.equal(outcomes.filter((o) => o.status === 'IN_PROGRESS').length, 49);
+    });
+
+    it('replays the kept answer for the same fingerprint, refuses another, per client', async () => {
+      const key = randomUUID();
+      await subject.store.begin('c1', key, 'f1', 5000);
+      await subject.store.complete('c1', key, 'f1', answer, 60_000);
+      assert.deepEqual(await subject.store.begin('c1', key, 'f1', 5000), { status: 'DONE', response: answer });
+      assert.deepEqual(await subject.store.begin('c1', key, 'f2', 5000), { status: 'REUSED' });
+      assert.deepEqual(await subject.store.begin('c2', key, 'f2', 5000), { status: 'STARTED' });
+    });
+
+    it('forgets an abandoned key (the retry runs), but never a kept answer', async () => {
+      const key = randomUUID();
+      await subject.store.begin('c1', key, 'f1', 5000);
+      await subject.store.abandon('c1', key, 'f1');
+      assert.deepEqual(await subject.store.begin('c1', key, 'f1', 5000), { status: 'STARTED' });
+      await subject.store.complete('c1', key, 'f1', answer, 60_000);
+      await subject.store.abandon('c1', key, 'f1');
+      assert.equal((await subject.store.begin('c1', key, 'f1', 5000)).status, 'DONE');
+    });
+
+    it('frees a key whose request never finished, once its running time is over', async () => {
+      const key = randomUUID();
+      await subject.store.begin('c1', key, 'f1', 100);
+      await sleep(250);
+      assert.deepEqual(await subject.store.begin('c1', key, 'f1', 5000), { status: 'STARTED' });
+    });
+  });
+}
+
+contract('Redis', async () => {
+  const redis = await connectedRedis();
+  const box = new SecretBox([{ id: 'k1', key: randomBytes(32) }]);
+  return { store: new RedisIdempotencyStore(redis, `idem-contract:${randomBytes(4).toString('hex')}:`, box), close: () => redis.close() };
+});
+
+contract('memory', () => {
+  const store = new MemoryIdempotencyStore(Date.now);
+  return Promise.resolve({ store, close: () => store.close() });
+});
