@@ -48,6 +48,9 @@ if [ "${#topology_packages[@]}" -gt 0 ]; then
   if [ -d /run/systemd/system ]; then as_root systemctl disable --now pgbouncer redis-sentinel >/dev/null 2>&1 || true; fi
 fi
 
+# oathtool (an independent TOTP implementation) computes the codes of the tenant-policy test.
+command -v oathtool >/dev/null || apt_install oathtool || echo "[services] oathtool could not be installed; the policy test will fail" >&2
+
 if [ "${SKIP_BROWSER_TESTS:-}" != "1" ] && ! command -v chromium >/dev/null; then
   echo "[services] installing Chromium for the Swagger UI browser test"
   apt_install chromium || echo "[services] Chromium could not be installed; the browser test will fail" >&2

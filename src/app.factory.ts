@@ -33,6 +33,7 @@ const TAGS = [
     description:
       "The web page shows a QR code, the user's app approves or denies with an OCRA response (RFC 6287); the web app long-polls the status and redeems the approval once",
   },
+  { name: 'Policy', description: "The caller's TOTP policy for new devices (set per client by operators)" },
   { name: 'Users', description: 'Erase everything of a user' },
   { name: 'Audit', description: 'The security events of a user' },
   { name: 'Operations', description: 'Liveness and readiness probes' },

@@ -1,7 +1,7 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiExtension, ApiOAuth2, ApiParam } from '@nestjs/swagger';
 import { OAUTH_SECURITY } from '../common/swagger.js';
-import { RequireScope, type Scope } from './scopes.js';
+import { ANY_SCOPE, REQUIRED_SCOPE, RequireScope, type Scope } from './scopes.js';
 
 /**
  * The route's scope: enforced by BearerGuard, documented in OpenAPI as its security requirement
@@ -9,6 +9,10 @@ import { RequireScope, type Scope } from './scopes.js';
  */
 export const ApiScope = (scope: Scope): MethodDecorator =>
   applyDecorators(RequireScope(scope), ApiOAuth2([scope], OAUTH_SECURITY), ApiExtension('x-required-scope', scope));
+
+/** Any valid token, whatever its scopes (GET /v1/policy). */
+export const ApiAnyScope = (): MethodDecorator =>
+  applyDecorators(SetMetadata(REQUIRED_SCOPE, ANY_SCOPE), ApiOAuth2([], OAUTH_SECURITY), ApiExtension('x-required-scope', 'any'));
 
 /** `userId` in a path (API.md §2). */
 export const ApiUserId = () =>

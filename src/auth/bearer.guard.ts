@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error.js';
 import { ClientDirectory } from './client-directory.js';
-import { PUBLIC_ROUTE, REQUIRED_SCOPE, type Scope } from './scopes.js';
+import { ANY_SCOPE, PUBLIC_ROUTE, REQUIRED_SCOPE, type Scope } from './scopes.js';
 import { InvalidTokenError, TokenSigner } from './token-signer.js';
 
 /**
@@ -21,7 +21,7 @@ export class BearerGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) === true) return true;
-    const required = this.reflector.getAllAndOverride<Scope | undefined>(REQUIRED_SCOPE, targets);
+    const required = this.reflector.getAllAndOverride<Scope | typeof ANY_SCOPE | undefined>(REQUIRED_SCOPE, targets);
     const request = context.switchToHttp().getRequest<FastifyRequest>();
 
     const header = request.headers.authorization;
@@ -46,7 +46,7 @@ export class BearerGuard implements CanActivate {
     if (claims.gen !== client.tokenGeneration) throw invalidToken('The access token has been revoked');
     const scopes = claims.scope.split(' ');
     // A route that forgot its scope is refused rather than open.
-    if (required === undefined || !scopes.includes(required)) {
+    if (required === undefined || (required !== ANY_SCOPE && !scopes.includes(required))) {
       throw new DomainError('INSUFFICIENT_SCOPE', `This request needs the scope ${required ?? '(none declared)'}`, { requiredScope: required ?? '' });
     }
     request.client = { clientId: claims.sub, scopes };

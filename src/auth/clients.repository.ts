@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '../database/database.js';
+import type { PolicyOverrides } from './client-policy.js';
 import type { OAuthClient } from './oauth-client.js';
 
 interface ClientRow {
@@ -11,9 +12,10 @@ interface ClientRow {
   created_at: Date;
   secret_rotated_at: Date | null;
   token_generation: number;
+  policy: PolicyOverrides;
 }
 
-const COLUMNS = 'id, name, secret_hash, scopes, disabled, created_at, secret_rotated_at, token_generation';
+const COLUMNS = 'id, name, secret_hash, scopes, disabled, created_at, secret_rotated_at, token_generation, policy';
 
 const toClient = (r: ClientRow): OAuthClient => ({
   id: r.id,
@@ -24,6 +26,7 @@ const toClient = (r: ClientRow): OAuthClient => ({
   createdAt: r.created_at,
   secretRotatedAt: r.secret_rotated_at,
   tokenGeneration: r.token_generation,
+  policy: r.policy,
 });
 
 /** The oauth_clients table. */
@@ -41,7 +44,7 @@ export class ClientsRepository {
   }
 
   async insert(c: OAuthClient): Promise<void> {
-    await this.db.query(`INSERT INTO oauth_clients (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
+    await this.db.query(`INSERT INTO oauth_clients (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
       c.id,
       c.name,
       c.secretHash,
@@ -50,7 +53,13 @@ export class ClientsRepository {
       c.createdAt,
       c.secretRotatedAt,
       c.tokenGeneration,
+      JSON.stringify(c.policy),
     ]);
+  }
+
+  /** Replaces the client's policy overrides. */
+  async setPolicy(id: string, policy: PolicyOverrides): Promise<boolean> {
+    return (await this.db.query('UPDATE oauth_clients SET policy = $2::jsonb WHERE id = $1 RETURNING id', [id, JSON.stringify(policy)])).length > 0;
   }
 
   async setDisabled(id: string, disabled: boolean): Promise<boolean> {

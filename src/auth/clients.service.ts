@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
+import { type PolicyOverrides, policyProblems } from './client-policy.js';
 import { hashClientSecret, newClientSecret, secretMatches } from './client-secret.js';
 import { ClientsRepository } from './clients.repository.js';
 import type { OAuthClient } from './oauth-client.js';
@@ -18,6 +19,8 @@ export interface ClientSummary {
   disabled: boolean;
   createdAt: string;
   secretRotatedAt: string | null;
+  /** The client's policy overrides; the rest is the service's configuration. */
+  policy: PolicyOverrides;
 }
 
 export class ClientInputError extends Error {}
@@ -29,6 +32,7 @@ const toSummary = (c: OAuthClient): ClientSummary => ({
   disabled: c.disabled,
   createdAt: c.createdAt.toISOString(),
   secretRotatedAt: c.secretRotatedAt?.toISOString() ?? null,
+  policy: c.policy,
 });
 
 /** Operator use cases for API clients (npm run client:*). The secret is shown once, stored hashed. */
@@ -52,6 +56,7 @@ export class ClientsService {
       createdAt: this.clock.now(),
       secretRotatedAt: null,
       tokenGeneration: 0,
+      policy: {},
     };
     await this.clients.insert(client);
     return { clientId: client.id, clientSecret: secret };
@@ -70,6 +75,20 @@ export class ClientsService {
 
   async list(): Promise<ClientSummary[]> {
     return (await this.clients.list()).map(toSummary);
+  }
+
+  /**
+   * Changes the client's policy for new devices: `changes` are merged into its overrides (`reset`
+   * first drops them all). Devices already created keep theirs.
+   */
+  async setPolicy(clientId: string, changes: PolicyOverrides, reset = false): Promise<PolicyOverrides> {
+    const client = await this.clients.findById(clientId);
+    if (client === null) throw new ClientInputError(`No client ${clientId}`);
+    const problems = policyProblems(changes);
+    if (problems.length > 0) throw new ClientInputError(problems.join('; '));
+    const policy = { ...(reset ? {} : client.policy), ...changes };
+    await this.clients.setPolicy(clientId, policy);
+    return policy;
   }
 
   async disable(clientId: string): Promise<void> {

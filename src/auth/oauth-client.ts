@@ -1,3 +1,5 @@
+import type { PolicyOverrides } from './client-policy.js';
+
 /** An API client (a tenant's backend) as stored. */
 export interface OAuthClient {
   id: string;
@@ -10,6 +12,8 @@ export interface OAuthClient {
   secretRotatedAt: Date | null;
   /** Tokens carry it (claim `gen`); raising it revokes every token issued before. */
   tokenGeneration: number;
+  /** The client's TOTP policy overrides (API.md §12); the rest is the service's configuration. */
+  policy: PolicyOverrides;
 }
 
 /** An ES256 signing key shared by every replica; the private half is sealed with ENCRYPTION_KEY. */

@@ -11,6 +11,8 @@ export const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
 };
 
 export const REQUIRED_SCOPE = 'requiredScope';
+/** A route any valid token may call. */
+export const ANY_SCOPE = '*';
 export const PUBLIC_ROUTE = 'publicRoute';
 
 /** The scope a route needs; every non-public route declares one. */

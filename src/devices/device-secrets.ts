@@ -29,8 +29,16 @@ export class DeviceSecrets {
     return this.box.keyIdOf(sealed);
   }
 
-  /** The matched time step, or undefined. */
-  match(clientId: string, deviceId: string, sealed: string, policy: TotpPolicy, otp: string, now: Date): number | undefined {
-    return matchTotp(this.open(clientId, deviceId, sealed), policy, otp, this.config.totp.window, Math.floor(now.getTime() / 1000));
+  /** The matched time step, or undefined. The window is the device's (its client's policy), else TOTP_WINDOW. */
+  match(
+    clientId: string,
+    deviceId: string,
+    sealed: string,
+    policy: TotpPolicy & { window?: number | null },
+    otp: string,
+    now: Date,
+  ): number | undefined {
+    const window = policy.window ?? this.config.totp.window;
+    return matchTotp(this.open(clientId, deviceId, sealed), policy, otp, window, Math.floor(now.getTime() / 1000));
   }
 }

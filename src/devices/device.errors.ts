@@ -7,6 +7,7 @@ export const noActiveDevice = () => new DomainError('DEVICE_NOT_FOUND', 'The use
 export const unsupportedDeviceType = () => new DomainError('UNSUPPORTED_DEVICE_TYPE', 'deviceType must be TOTP');
 export const deviceNameTaken = () => new DomainError('DEVICE_NAME_TAKEN', 'The user already has an active device with this name');
 export const deviceLimitReached = (what: string) => new DomainError('DEVICE_LIMIT_REACHED', what);
+export const activeLimitReached = (max: number) => deviceLimitReached(`A user may have at most ${max} active devices`);
 export const alreadyActive = () => new DomainError('ALREADY_ACTIVE', 'This device is already activated');
 export const activationInProgress = () =>
   new DomainError('ACTIVATION_IN_PROGRESS', 'Another activation of this registration is in progress; retry in a moment', { retryAfterSeconds: 1 });

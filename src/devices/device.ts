@@ -15,6 +15,8 @@ export interface Device {
   algorithm: HashAlgorithm;
   digits: 6 | 8;
   period: number;
+  /** Accepted drift in steps either side, as the client's policy had it; null: the service's TOTP_WINDOW. */
+  window: number | null;
   status: 'ACTIVE';
   /** The last accepted time step: a code at or before it is a replay (RFC 6238 §5.2). */
   lastUsedStep: number | null;
@@ -37,6 +39,7 @@ export interface DeviceRow {
   algorithm: HashAlgorithm;
   digits: 6 | 8;
   period: number;
+  totp_window: number | null;
   status: 'ACTIVE';
   last_used_step: string | null;
   failure_count: number;
@@ -46,7 +49,7 @@ export interface DeviceRow {
   last_used_at: Date | null;
 }
 
-export const DEVICE_COLUMNS = `id, client_id, user_id, device_type, device_name, sealed_secret, key_id, algorithm, digits, period, status,
+export const DEVICE_COLUMNS = `id, client_id, user_id, device_type, device_name, sealed_secret, key_id, algorithm, digits, period, totp_window, status,
   last_used_step, failure_count, locked_until, created_at, activated_at, last_used_at`;
 
 /** The one mapper of the devices table. */
@@ -61,6 +64,7 @@ export const toDevice = (r: DeviceRow): Device => ({
   algorithm: r.algorithm,
   digits: r.digits,
   period: r.period,
+  window: r.totp_window,
   status: r.status,
   lastUsedStep: r.last_used_step === null ? null : Number(r.last_used_step),
   failureCount: r.failure_count,
@@ -82,6 +86,7 @@ export const activatedDevice = (r: PendingRegistration, keyId: string, step: num
   algorithm: r.algorithm,
   digits: r.digits,
   period: r.period,
+  window: r.window ?? null,
   status: 'ACTIVE',
   lastUsedStep: step,
   failureCount: 0,

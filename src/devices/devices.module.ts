@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { AuthModule } from '../auth/auth.module.js';
 import { RecoveryModule } from '../recovery/recovery.module.js';
 import { ClientRateLimiter } from './client-rate-limiter.js';
 import { DeviceBatches } from './device-batches.js';
@@ -13,7 +14,7 @@ import { VerificationController } from './verification.controller.js';
 import { VerificationService } from './verification.service.js';
 
 @Module({
-  imports: [AuditModule, RecoveryModule],
+  imports: [AuditModule, RecoveryModule, AuthModule],
   controllers: [DevicesController, VerificationController],
   providers: [
     NameKeyBackfill,

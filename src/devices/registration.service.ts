@@ -9,6 +9,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { type PendingRegistration, PendingStore } from '../pending/pending.store.js';
 import { RecoveryCodesService } from '../recovery/recovery-codes.service.js';
 import { newSecret, registrationUri, toBase32 } from '../totp/totp.js';
+import { ClientPolicies } from '../auth/client-policies.js';
 import { ClientRateLimiter } from './client-rate-limiter.js';
 import { DeviceSecrets } from './device-secrets.js';
 import { activatedDevice } from './device.js';
@@ -35,14 +36,17 @@ export class RegistrationService {
     private readonly rateLimiter: ClientRateLimiter,
     private readonly recovery: RecoveryCodesService,
     private readonly clock: Clock,
+    private readonly policies: ClientPolicies,
   ) {}
 
   async create(caller: Caller, userId: string, dto: CreateDeviceDto): Promise<CreatedRegistrationDto> {
     if (dto.deviceType !== 'TOTP') throw errors.unsupportedDeviceType();
     await this.rateLimiter.check(caller.clientId);
-    const { limits, totp } = this.config;
+    const { limits } = this.config;
+    // The client's policy for new devices (API.md §12); the registration, and the device, keep it.
+    const policy = await this.policies.forClient(caller.clientId);
     const authId = randomUUID();
-    const secret = newSecret(totp.algorithm);
+    const secret = newSecret(policy.algorithm);
     const now = this.clock.nowMs();
     const registration: PendingRegistration = {
       authId,
@@ -52,14 +56,16 @@ export class RegistrationService {
       deviceName: dto.deviceName,
       accountName: dto.accountName ?? userId,
       sealedSecret: this.secrets.seal(caller.clientId, authId, secret),
-      algorithm: totp.algorithm,
-      digits: totp.digits,
-      period: totp.period,
+      algorithm: policy.algorithm,
+      digits: policy.digits,
+      period: policy.period,
+      window: policy.window,
+      issuer: policy.issuer,
       createdAt: now,
       expiresAt: now + this.config.pendingRegistrationTtlSeconds * 1000,
     };
-    const outcome = await this.store.create(registration, { perUser: limits.maxPendingPerUser, perClient: limits.maxPendingPerClient });
-    if (outcome === 'USER_LIMIT') throw errors.deviceLimitReached(`A user may have at most ${limits.maxPendingPerUser} pending registrations`);
+    const outcome = await this.store.create(registration, { perUser: policy.maxPendingPerUser, perClient: limits.maxPendingPerClient });
+    if (outcome === 'USER_LIMIT') throw errors.deviceLimitReached(`A user may have at most ${policy.maxPendingPerUser} pending registrations`);
     if (outcome === 'CLIENT_LIMIT')
       throw errors.deviceLimitReached(`This client has ${limits.maxPendingPerClient} pending registrations, the most allowed`);
     // Checked against the active devices after the registration is in Redis, in the statement that
@@ -70,7 +76,7 @@ export class RegistrationService {
         clientId: caller.clientId,
         userId,
         deviceName: dto.deviceName,
-        maxActive: limits.maxActivePerUser,
+        maxActive: policy.maxActivePerUser,
         expiresAt: new Date(registration.expiresAt),
         requestId: caller.requestId,
         at: new Date(now),
@@ -81,16 +87,14 @@ export class RegistrationService {
       });
     if (admission !== 'OK') {
       await this.withdraw(registration);
-      throw admission === 'NAME_TAKEN'
-        ? errors.deviceNameTaken()
-        : errors.deviceLimitReached(`A user may have at most ${limits.maxActivePerUser} active devices`);
+      throw admission === 'NAME_TAKEN' ? errors.deviceNameTaken() : errors.activeLimitReached(policy.maxActivePerUser);
     }
     return {
       authId,
       status: 'SUCCESS',
       message: 'Please get the OTP from registered device to authenticate',
       secret: toBase32(secret),
-      registrationUri: registrationUri(totp.issuer, registration.accountName, secret, registration),
+      registrationUri: registrationUri(policy.issuer, registration.accountName, secret, registration),
       qrCodeUrl: `/v1/users/${encodeURIComponent(userId)}/devices/${authId}/qr`,
       expiresAt: new Date(registration.expiresAt).toISOString(),
     };
@@ -114,7 +118,7 @@ export class RegistrationService {
     // A registration left behind by an activation whose clean-up failed never shows its secret again.
     if (await this.devices.existsForClient(caller.clientId, userId, authId)) throw errors.registrationNotFound();
     const secret = this.secrets.open(caller.clientId, authId, registration.sealedSecret);
-    return renderQr(registrationUri(this.config.totp.issuer, registration.accountName, secret, registration), format);
+    return renderQr(registrationUri(registration.issuer ?? this.config.totp.issuer, registration.accountName, secret, registration), format);
   }
 
   async activate(caller: Caller, userId: string, authId: string, otp: string): Promise<ActivatedDeviceDto> {
@@ -134,8 +138,10 @@ export class RegistrationService {
     const step = this.secrets.match(caller.clientId, authId, registration.sealedSecret, registration, otp, now);
     if (step === undefined) return this.refuse(caller, registration);
     const device = activatedDevice(registration, this.secrets.keyIdOf(registration.sealedSecret), step, now);
+    // The device limit is the client's as it is now (the client cache answers: no extra query).
+    const { maxActivePerUser } = await this.policies.forClient(caller.clientId);
     const outcome = await this.devices
-      .insertActive({ device, maxPerUser: this.config.limits.maxActivePerUser, requestId: caller.requestId })
+      .insertActive({ device, maxPerUser: maxActivePerUser, requestId: caller.requestId })
       .catch(async (error: unknown) => {
         // Postgres could not take the device: the registration stays pending for a retry.
         // If Redis fails too, the lock lapses by itself (ACTIVATION_LOCK_MS).
@@ -148,9 +154,7 @@ export class RegistrationService {
       await this.store.release(caller.clientId, authId);
       if (outcome === 'INVALID_DATA') throw errors.invalidRegistrationData();
       if (outcome === 'ALREADY_ACTIVE' || (await this.devices.existsForClient(caller.clientId, userId, authId))) throw errors.alreadyActive();
-      throw outcome === 'NAME_TAKEN'
-        ? errors.deviceNameTaken()
-        : errors.deviceLimitReached(`A user may have at most ${this.config.limits.maxActivePerUser} active devices`);
+      throw outcome === 'NAME_TAKEN' ? errors.deviceNameTaken() : errors.activeLimitReached(maxActivePerUser);
     }
     await this.finish(caller, userId, authId);
     // Exactly one activation gets here per registration; the user's first set is issued once.
@@ -175,13 +179,8 @@ export class RegistrationService {
     }
     if (outcome !== 'NOT_FOUND') return;
     if (await this.devices.delete(caller.clientId, userId, authId)) {
-      await this.audit.record({
-        type: 'DEVICE_DELETED',
-        caller,
-        userId,
-        deviceId: authId,
-        detail: { reason: 'registration removed during activation' },
-      });
+      const detail = { reason: 'registration removed during activation' };
+      await this.audit.record({ type: 'DEVICE_DELETED', caller, userId, deviceId: authId, detail });
     }
     throw errors.registrationNotFound();
   }

@@ -13,7 +13,7 @@ import type { OtpAcceptedDto } from './dto/device-responses.dto.js';
 import { InFlightGate } from '../common/in-flight-gate.js';
 
 /** What never changes for a device (enough to check a code before touching the database), and a lock seen on it. */
-type VerificationKey = Pick<Device, 'id' | 'userId' | 'sealedSecret' | 'algorithm' | 'digits' | 'period'> & { lockedUntil?: Date };
+type VerificationKey = Pick<Device, 'id' | 'userId' | 'sealedSecret' | 'algorithm' | 'digits' | 'period' | 'window'> & { lockedUntil?: Date };
 const KEY_CACHE_SIZE = 50_000;
 
 const accepted = (deviceId: string): OtpAcceptedDto => ({ status: 'SUCCESS', message: 'OTP has been validated successfully', deviceId });
@@ -108,8 +108,8 @@ export class VerificationService {
 
   private remember(cacheKey: string, device: Device): VerificationKey {
     if (this.keys.size >= KEY_CACHE_SIZE) this.keys.delete(this.keys.keys().next().value!);
-    const { id, userId, sealedSecret, algorithm, digits, period } = device;
-    const key = { id, userId, sealedSecret, algorithm, digits, period };
+    const { id, userId, sealedSecret, algorithm, digits, period, window } = device;
+    const key = { id, userId, sealedSecret, algorithm, digits, period, window };
     this.keys.set(cacheKey, key);
     return key;
   }

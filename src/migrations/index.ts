@@ -5,6 +5,7 @@ import { DeviceNameKeys1764300000000 } from './1764300000000-device-name-keys.js
 import { ClientTokenGeneration1764300100000 } from './1764300100000-client-token-generation.js';
 import { RecoveryCodes1764400000000 } from './1764400000000-recovery-codes.js';
 import { LoginRequestEvents1764500000000 } from './1764500000000-login-request-events.js';
+import { ClientPolicy1764600000000 } from './1764600000000-client-policy.js';
 
 /** Every migration, in order: the only source of the schema. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   ClientTokenGeneration1764300100000,
   RecoveryCodes1764400000000,
   LoginRequestEvents1764500000000,
+  ClientPolicy1764600000000,
 ];

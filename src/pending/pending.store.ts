@@ -12,6 +12,9 @@ export interface PendingRegistration {
   algorithm: HashAlgorithm;
   digits: 6 | 8;
   period: number;
+  /** The client's policy when it was created (absent in registrations from before policies: the service's). */
+  window?: number;
+  issuer?: string;
   createdAt: number;
   expiresAt: number;
 }

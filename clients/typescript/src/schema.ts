@@ -58,6 +58,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's effective policy for new devices
+         * @description Set by operators with npm run client:policy; devices already created keep the policy they were created with.
+         */
+        get: operations["getPolicy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/users/{userId}/events": {
         parameters: {
             query?: never;
@@ -509,6 +529,47 @@ export interface components {
             response_types_supported: string[];
             /** @example https://totp.example.com/docs */
             service_documentation: string;
+        };
+        PolicyDto: {
+            /**
+             * @example SHA1
+             * @enum {string}
+             */
+            algorithm: "SHA1" | "SHA256" | "SHA512";
+            /**
+             * @example 6
+             * @enum {number}
+             */
+            digits: 6 | 8;
+            /**
+             * @description Seconds per time step (30 or 60 when the client sets it)
+             * @example 30
+             */
+            period: number;
+            /**
+             * @description Accepted drift in time steps either side
+             * @example 1
+             */
+            window: number;
+            /**
+             * @description Shown in authenticator apps
+             * @example TOTP Service
+             */
+            issuer: string;
+            /** @example 5 */
+            maxPendingPerUser: number;
+            /** @example 10 */
+            maxActivePerUser: number;
+        };
+        PolicyEnvelopeDto: {
+            /**
+             * @example SUCCESS
+             * @enum {string}
+             */
+            status: "SUCCESS";
+            /** @example The policy for new devices of this client */
+            message: string;
+            policy: components["schemas"]["PolicyDto"];
         };
         AuditEventsPageDto: {
             /**
@@ -1609,6 +1670,104 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuthorizationServerMetadataDto"];
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "REQUEST_TIMEOUT";
+                    };
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "HEADERS_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    getPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The effective policy */
+            200: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyEnvelopeDto"];
+                };
+            };
+            /** @description UNAUTHORIZED | INVALID_TOKEN */
+            401: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNAUTHORIZED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description INSUFFICIENT_SCOPE */
+            403: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INSUFFICIENT_SCOPE";
+                    };
                 };
             };
             /** @description REQUEST_TIMEOUT */

@@ -22,7 +22,7 @@ export function activationStatement(inputs: ActivationInput[]): { text: string; 
          SELECT * FROM unnest(${column((d) => d.id, 'uuid[]')}, ${column((d) => d.clientId, 'uuid[]')}, ${column((d) => d.userId, 'text[]')},
                               ${column((d) => d.deviceType, 'text[]')}, ${column((d) => d.deviceName, 'text[]')}, ${column((d) => deviceNameKey(d.deviceName), 'text[]')},
                               ${column((d) => d.sealedSecret, 'text[]')}, ${column((d) => d.keyId, 'text[]')}, ${column((d) => d.algorithm, 'text[]')},
-                              ${column((d) => d.digits, 'int[]')}, ${column((d) => d.period, 'int[]')}, ${column((d) => d.lastUsedStep, 'bigint[]')},
+                              ${column((d) => d.digits, 'int[]')}, ${column((d) => d.period, 'int[]')}, ${column((d) => d.window, 'int[]')}, ${column((d) => d.lastUsedStep, 'bigint[]')},
                               ${column((d) => d.createdAt, 'timestamptz[]')}, ${column((d) => d.activatedAt, 'timestamptz[]')},
                               ${p.add(
                                 inputs.map((i) => i.maxPerUser),
@@ -31,7 +31,7 @@ export function activationStatement(inputs: ActivationInput[]): { text: string; 
                                 inputs.map((i) => i.requestId),
                                 'text[]',
                               )})
-           AS i(id, client_id, user_id, device_type, device_name, name_key, sealed_secret, key_id, algorithm, digits, period, last_used_step,
+           AS i(id, client_id, user_id, device_type, device_name, name_key, sealed_secret, key_id, algorithm, digits, period, totp_window, last_used_step,
                 created_at, activated_at, max_per_user, request_id)
        ), slot AS (
          INSERT INTO user_device_counts AS c (client_id, user_id, active)
@@ -40,9 +40,9 @@ export function activationStatement(inputs: ActivationInput[]): { text: string; 
           WHERE c.active < (SELECT max_per_user FROM input i WHERE i.client_id = c.client_id AND i.user_id = c.user_id)
          RETURNING client_id, user_id
        ), device AS (
-         INSERT INTO devices (id, client_id, user_id, device_type, device_name, name_key, sealed_secret, key_id, algorithm, digits, period, status,
+         INSERT INTO devices (id, client_id, user_id, device_type, device_name, name_key, sealed_secret, key_id, algorithm, digits, period, totp_window, status,
                               last_used_step, failure_count, locked_until, created_at, activated_at, last_used_at)
-         SELECT i.id, i.client_id, i.user_id, i.device_type, i.device_name, i.name_key, i.sealed_secret, i.key_id, i.algorithm, i.digits, i.period, 'ACTIVE',
+         SELECT i.id, i.client_id, i.user_id, i.device_type, i.device_name, i.name_key, i.sealed_secret, i.key_id, i.algorithm, i.digits, i.period, i.totp_window, 'ACTIVE',
                 i.last_used_step, 0, NULL, i.created_at, i.activated_at, NULL
            FROM input i JOIN slot s ON s.client_id = i.client_id AND s.user_id = i.user_id
          RETURNING id, client_id, user_id, device_name, activated_at
