@@ -96,6 +96,11 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; de
     default: '100',
     description: 'Create and activate requests per API client per second; 0 turns it off.',
   },
+  {
+    name: 'IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR',
+    default: '10000',
+    description: 'New Idempotency-Keys an API client may start per hour (kept answers live in Redis up to 24 h); beyond it, 429.',
+  },
   { name: 'LOG_LEVEL', default: 'info', description: 'fatal | error | warn | info | debug | trace | silent.' },
   {
     name: 'SHUTDOWN_DRAIN_SECONDS',

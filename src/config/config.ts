@@ -47,6 +47,7 @@ export interface AppConfig {
     clientAuthMaxFailures: number;
     clientAuthBlockSeconds: number;
     rateLimitPerClientPerSecond: number;
+    idempotencyKeysPerClientPerHour: number;
   };
   logLevel: LogLevel;
   /** false, a hop count, or proxy addresses/CIDRs (see TRUST_PROXY). */
@@ -130,6 +131,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       clientAuthMaxFailures: r.int('CLIENT_AUTH_MAX_FAILURES', 10, 1, 1000),
       clientAuthBlockSeconds: r.int('CLIENT_AUTH_BLOCK_SECONDS', 900, 1, 86400),
       rateLimitPerClientPerSecond: r.int('RATE_LIMIT_PER_CLIENT_PER_SECOND', 100, 0, 1_000_000),
+      idempotencyKeysPerClientPerHour: r.int('IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR', 10_000, 1, 10_000_000),
     },
     logLevel: r.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     trustProxy: r.trustProxy('TRUST_PROXY'),

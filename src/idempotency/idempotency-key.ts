@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { validationError } from '../common/domain-error.js';
 
 /**
@@ -19,9 +19,13 @@ export function readIdempotencyKey(header: string | string[] | undefined): strin
   return key;
 }
 
-/** What makes two requests "the same": method, path with query, and the parsed body. */
-export const requestFingerprint = (method: string, url: string, body: unknown): string =>
-  createHash('sha256')
+/**
+ * What makes two requests "the same": method, path with query, and the parsed body. Keyed (HMAC
+ * with a key derived from ENCRYPTION_KEY): a body may hold a code or an OTP, and the fingerprint
+ * is stored in clear, so it must not be a plain hash one could test guesses against.
+ */
+export const requestFingerprint = (hmacKey: Buffer, method: string, url: string, body: unknown): string =>
+  createHmac('sha256', hmacKey)
     .update(`${method} ${url}\n`)
     .update(JSON.stringify(body ?? null))
     .digest('base64url');

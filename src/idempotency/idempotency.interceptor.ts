@@ -1,23 +1,26 @@
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { type CallHandler, type ExecutionContext, Inject, Injectable, type NestInterceptor } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Observable } from 'rxjs';
 import { DomainError } from '../common/domain-error.js';
 import { ReplayedResponse } from '../common/replayed-response.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { CounterStore } from '../counters/counter.store.js';
+import { SecretBox } from '../totp/secret-box.js';
 import { readIdempotencyKey, requestFingerprint } from './idempotency-key.js';
 import { IdempotencyStore } from './idempotency.store.js';
 
-/** A first request's answer is kept this long (the draft's suggestion: 24 h). */
+/** A first request's answer is kept this long (the draft's suggestion: 24 h)… */
 const KEEP_MS = 24 * 3600 * 1000;
-/** Longer than any request can run (its dependency calls time out well before). */
-const RUNNING_MS = 60_000;
+/** …but one that carries a secret (Cache-Control: no-store: a new device's, recovery codes) only this long. */
+const KEEP_SECRET_MS = 10 * 60 * 1000;
 /** The headers of an answer that belong to it (not to the connection or this request). */
 const REPLAYED_HEADERS = ['content-type', 'cache-control', 'pragma', 'location'];
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set when this request runs under an Idempotency-Key: its answer is kept (see keepIdempotentAnswers). */
-    idempotency?: { clientId: string; key: string; fingerprint: string };
+    idempotency?: { clientId: string; key: string; run: string };
   }
 }
 
@@ -25,10 +28,33 @@ declare module 'fastify' {
  * Idempotency-Key on every POST under /v1 (after authentication, so keys are per client): a new
  * key runs the request; the same key and request again get the first answer
  * (Idempotent-Replayed: true); the same key with another request is 422; while the first runs, 409.
+ * A client starts at most IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR new keys (kept answers live in the
+ * shared Redis: one client must not fill it for the others).
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
-  constructor(private readonly store: IdempotencyStore) {}
+  private readonly fingerprintKey: Buffer;
+  /** Longer than a request can run: every dependency call has its deadline, and a request makes a few. */
+  private readonly runningMs: number;
+
+  constructor(
+    private readonly store: IdempotencyStore,
+    private readonly counters: CounterStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    box: SecretBox,
+  ) {
+    const derived = box.derive('idempotency-fingerprint');
+    this.fingerprintKey = derived.keys.get(derived.currentKeyId) ?? Buffer.alloc(32);
+    this.runningMs = Math.max(60_000, 20 * config.dependencyTimeoutMs);
+  }
+
+  /** A new key counts towards the client's hourly quota; beyond it, the key is let go and the request refused. */
+  private async withinQuota(clientId: string, key: string, run: string): Promise<void> {
+    const slot = await this.counters.reserve(`idempotency-keys:${clientId}`, this.config.limits.idempotencyKeysPerClientPerHour, 3600_000);
+    if (slot.granted) return;
+    await this.store.abandon(clientId, key, run);
+    throw new DomainError('RATE_LIMITED', 'Too many new Idempotency-Keys for this client this hour', { retryAfterSeconds: slot.resetInMs / 1000 });
+  }
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
@@ -36,8 +62,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const key = readIdempotencyKey(request.headers['idempotency-key']);
     if (key === undefined) return next.handle();
     const { clientId } = request.client;
-    const fingerprint = requestFingerprint(request.method, request.url, request.body);
-    const outcome = await this.store.begin(clientId, key, fingerprint, RUNNING_MS);
+    const fingerprint = requestFingerprint(this.fingerprintKey, request.method, request.url, request.body);
+    const outcome = await this.store.begin(clientId, key, fingerprint, this.runningMs);
+    if (outcome.status === 'STARTED') await this.withinQuota(clientId, key, outcome.run);
     switch (outcome.status) {
       case 'REUSED':
         throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for another request (method, path or body)');
@@ -48,17 +75,22 @@ export class IdempotencyInterceptor implements NestInterceptor {
       case 'DONE':
         throw new ReplayedResponse(outcome.response);
       case 'STARTED':
-        request.idempotency = { clientId, key, fingerprint };
+        request.idempotency = { clientId, key, run: outcome.run };
         return next.handle();
     }
   }
 }
 
+/** Answers not worth keeping: "not now" (5xx, Retry-After), or a request that did not parse (it costs nothing to refuse again). */
+function notKept(reply: FastifyReply, body: unknown): boolean {
+  if (reply.statusCode >= 500 || reply.hasHeader('retry-after') || typeof body !== 'string') return true;
+  return reply.statusCode === 400 && /"code":"(VALIDATION_FAILED|INVALID_REQUEST)"/.test(body);
+}
+
 /**
- * Keeps the answer of a request that ran under an Idempotency-Key, as it goes out: success or
- * error alike, except answers that say "not now" (5xx, or a Retry-After): then the key is let go,
- * so the retry runs. If the answer cannot be kept (Redis away), the key frees itself after
- * RUNNING_MS and a retry runs again.
+ * Keeps the answer of a request that ran under an Idempotency-Key, as it goes out, success or error
+ * alike (see notKept). If it cannot be kept (Redis away), or the run lost its key (it ran past its
+ * lease), that is logged; the key frees itself and a retry runs again.
  */
 export function keepIdempotentAnswers(fastify: FastifyInstance, store: IdempotencyStore, logger: Logger): void {
   fastify.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
@@ -67,12 +99,14 @@ export function keepIdempotentAnswers(fastify: FastifyInstance, store: Idempoten
     request.idempotency = undefined;
     const body = payload === undefined || payload === null ? '' : payload;
     try {
-      if (reply.statusCode >= 500 || reply.hasHeader('retry-after') || typeof body !== 'string') {
-        await store.abandon(run.clientId, run.key, run.fingerprint);
+      if (notKept(reply, body)) {
+        await store.abandon(run.clientId, run.key, run.run);
       } else {
         const headers: Record<string, string> = {};
         for (const name of REPLAYED_HEADERS) if (reply.hasHeader(name)) headers[name] = String(reply.getHeader(name));
-        await store.complete(run.clientId, run.key, run.fingerprint, { status: reply.statusCode, headers, body }, KEEP_MS);
+        const keepMs = headers['cache-control'] === 'no-store' ? KEEP_SECRET_MS : KEEP_MS;
+        const kept = await store.complete(run.clientId, run.key, run.run, { status: reply.statusCode, headers, body: body as string }, keepMs);
+        if (!kept) logger.warn({ reqId: request.id }, 'an idempotent request outran its key: its answer is not kept');
       }
     } catch (error) {
       logger.warn({ err: error, reqId: request.id }, 'could not keep the answer of an idempotent request');

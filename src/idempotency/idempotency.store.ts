@@ -3,7 +3,8 @@ import type { StoredResponse } from '../common/replayed-response.js';
 export type { StoredResponse };
 
 export type BeginOutcome =
-  | { status: 'STARTED' }
+  /** `run` names this run: only it completes or abandons the key. */
+  | { status: 'STARTED'; run: string }
   /** The same key with another request (method, path or body). */
   | { status: 'REUSED' }
   /** The first request with this key is still running. */
@@ -20,10 +21,13 @@ export type BeginOutcome =
 export abstract class IdempotencyStore {
   /** Starts a request under a key, unless it is known: then says how it stands. */
   abstract begin(clientId: string, key: string, fingerprint: string, runningMs: number): Promise<BeginOutcome>;
-  /** Keeps the answer of the request that began under this key (and fingerprint), for `keepMs`. */
-  abstract complete(clientId: string, key: string, fingerprint: string, response: StoredResponse, keepMs: number): Promise<void>;
-  /** Forgets a key whose request gave no answer worth replaying (an outage, "retry later"). */
-  abstract abandon(clientId: string, key: string, fingerprint: string): Promise<void>;
+  /**
+   * Keeps the answer of the run that began this key, for `keepMs`. False when that run no longer
+   * holds the key (it ran longer than `runningMs` and the key was taken again).
+   */
+  abstract complete(clientId: string, key: string, run: string, response: StoredResponse, keepMs: number): Promise<boolean>;
+  /** Forgets a key whose run gave no answer worth replaying (an outage, "retry later"). */
+  abstract abandon(clientId: string, key: string, run: string): Promise<void>;
   abstract close(): Promise<void>;
 
   onApplicationShutdown(): Promise<void> {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import type { SecretBox } from '../totp/secret-box.js';
 import { ABANDON, BEGIN, COMPLETE } from './idempotency-scripts.js';
@@ -19,22 +19,24 @@ export class RedisIdempotencyStore extends IdempotencyStore {
   private aad = (clientId: string, key: string) => `idempotent-response:${clientId}:${keyHash(key)}`;
 
   override begin(clientId: string, key: string, fingerprint: string, runningMs: number): Promise<BeginOutcome> {
+    const run = randomUUID();
     return this.redis.run(async (redis) => {
-      const [outcome, sealed] = await redis.eval<[string, string?]>(BEGIN, [this.entry(clientId, key)], [fingerprint, runningMs]);
+      const [outcome, sealed] = await redis.eval<[string, string?]>(BEGIN, [this.entry(clientId, key)], [fingerprint, runningMs, run]);
       if (outcome === 'DONE' && sealed !== undefined) {
         return { status: 'DONE', response: JSON.parse(this.box.open(sealed, this.aad(clientId, key)).toString('utf8')) as StoredResponse };
       }
-      return { status: outcome === 'STARTED' ? 'STARTED' : outcome === 'REUSED' ? 'REUSED' : 'IN_PROGRESS' };
+      if (outcome === 'STARTED') return { status: 'STARTED', run };
+      return { status: outcome === 'REUSED' ? 'REUSED' : 'IN_PROGRESS' };
     });
   }
 
-  override complete(clientId: string, key: string, fingerprint: string, response: StoredResponse, keepMs: number): Promise<void> {
+  override complete(clientId: string, key: string, run: string, response: StoredResponse, keepMs: number): Promise<boolean> {
     const sealed = this.box.seal(JSON.stringify(response), this.aad(clientId, key));
-    return this.redis.run(async (redis) => void (await redis.eval(COMPLETE, [this.entry(clientId, key)], [fingerprint, sealed, keepMs])));
+    return this.redis.run(async (redis) => (await redis.eval<number>(COMPLETE, [this.entry(clientId, key)], [run, sealed, keepMs])) === 1);
   }
 
-  override abandon(clientId: string, key: string, fingerprint: string): Promise<void> {
-    return this.redis.run(async (redis) => void (await redis.eval(ABANDON, [this.entry(clientId, key)], [fingerprint])));
+  override abandon(clientId: string, key: string, run: string): Promise<void> {
+    return this.redis.run(async (redis) => void (await redis.eval(ABANDON, [this.entry(clientId, key)], [run])));
   }
 
   override close(): Promise<void> {

@@ -25,28 +25,36 @@ function contract(name: string, open: () => Promise<{ store: IdempotencyStore; c
 
     it('replays the kept answer for the same fingerprint, refuses another, per client', async () => {
       const key = randomUUID();
-      await subject.store.begin('c1', key, 'f1', 5000);
-      await subject.store.complete('c1', key, 'f1', answer, 60_000);
+      const started = await subject.store.begin('c1', key, 'f1', 5000);
+      assert.ok(started.status === 'STARTED');
+      assert.equal(await subject.store.complete('c1', key, started.run, answer, 60_000), true);
       assert.deepEqual(await subject.store.begin('c1', key, 'f1', 5000), { status: 'DONE', response: answer });
       assert.deepEqual(await subject.store.begin('c1', key, 'f2', 5000), { status: 'REUSED' });
-      assert.deepEqual(await subject.store.begin('c2', key, 'f2', 5000), { status: 'STARTED' });
+      assert.equal((await subject.store.begin('c2', key, 'f2', 5000)).status, 'STARTED');
     });
 
     it('forgets an abandoned key (the retry runs), but never a kept answer', async () => {
       const key = randomUUID();
-      await subject.store.begin('c1', key, 'f1', 5000);
-      await subject.store.abandon('c1', key, 'f1');
-      assert.deepEqual(await subject.store.begin('c1', key, 'f1', 5000), { status: 'STARTED' });
-      await subject.store.complete('c1', key, 'f1', answer, 60_000);
-      await subject.store.abandon('c1', key, 'f1');
+      const first = await subject.store.begin('c1', key, 'f1', 5000);
+      assert.ok(first.status === 'STARTED');
+      await subject.store.abandon('c1', key, first.run);
+      const second = await subject.store.begin('c1', key, 'f1', 5000);
+      assert.ok(second.status === 'STARTED');
+      await subject.store.complete('c1', key, second.run, answer, 60_000);
+      await subject.store.abandon('c1', key, second.run);
       assert.equal((await subject.store.begin('c1', key, 'f1', 5000)).status, 'DONE');
     });
 
-    it('frees a key whose request never finished, once its running time is over', async () => {
+    it('frees a key whose run outlived its lease; the late run can neither complete nor abandon the new one', async () => {
       const key = randomUUID();
-      await subject.store.begin('c1', key, 'f1', 100);
+      const slow = await subject.store.begin('c1', key, 'f1', 100);
       await sleep(250);
-      assert.deepEqual(await subject.store.begin('c1', key, 'f1', 5000), { status: 'STARTED' });
+      const retry = await subject.store.begin('c1', key, 'f1', 5000);
+      assert.ok(slow.status === 'STARTED' && retry.status === 'STARTED');
+      assert.equal(await subject.store.complete('c1', key, slow.run, answer, 60_000), false);
+      await subject.store.abandon('c1', key, slow.run);
+      assert.equal((await subject.store.begin('c1', key, 'f1', 5000)).status, 'IN_PROGRESS', 'the retry still holds it');
+      assert.equal(await subject.store.complete('c1', key, retry.run, answer, 60_000), true);
     });
   });
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'redis';
 import { REDIS_URL, startApp, startAppBehindPostgresProxy, startTestApp, type TestApp } from '../support/harness.js';
@@ -104,6 +104,12 @@ describe('Idempotency-Key on every POST under /v1 (IETF httpapi draft), on two r
     assert.equal((await create(a, userId, undefined)).status, 201);
     assert.equal((await create(a, userId, undefined, 'Second')).status, 201);
     assert.equal(await pendingCount(userId), 2);
+    // A body that does not validate is refused the same every time: nothing is kept, the key stays free.
+    const invalidKey = randomUUID();
+    const invalid = await a.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP' }, { 'idempotency-key': invalidKey });
+    assert.equal(invalid.status, 400);
+    const again = await a.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP' }, { 'idempotency-key': invalidKey });
+    assert.deepEqual([again.status, again.headers.get('idempotent-replayed')], [400, null]);
     for (const bad of ['x'.repeat(256), 'a\tb', '', '"unterminated', 'é']) {
       const r = await create(a, userId, bad, 'Third');
       assert.deepEqual([r.status, r.body.code], [400, 'VALIDATION_FAILED'], JSON.stringify(bad));
@@ -134,8 +140,42 @@ describe('Idempotency-Key on every POST under /v1 (IETF httpapi draft), on two r
         }
       }
       assert.ok(found > 0);
+      // It carries a secret (Cache-Control: no-store): kept 10 minutes, not 24 h.
+      const entry = `${a.env.redisKeyPrefix}idem:`;
+      let ttl = 0;
+      for await (const keys of redis.scanIterator({ MATCH: `${entry}*{${createHash('sha256').update(key).digest('hex')}}`, COUNT: 1000 })) {
+        for (const k of keys) ttl = await redis.pTTL(k);
+      }
+      assert.ok(ttl > 0 && ttl <= 600_000, `kept ${ttl} ms`);
     } finally {
       await redis.close();
+    }
+  });
+});
+
+describe('Idempotency-Key quota per client', () => {
+  it('starts at most IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR new keys; replays and requests without a key go on', async () => {
+    const app = await startTestApp({ IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR: '3', RATE_LIMIT_PER_CLIENT_PER_SECOND: '0' });
+    try {
+      const { token } = await app.clientWithToken();
+      const create = (key: string | undefined, name: string) =>
+        app.call(
+          'POST',
+          '/v1/users/quota/devices',
+          token,
+          { deviceType: 'TOTP', deviceName: name },
+          key === undefined ? {} : { 'idempotency-key': key },
+        );
+      const keys = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+      const statuses = [];
+      for (const [i, key] of keys.entries()) statuses.push((await create(key, `D${i}`)).status);
+      assert.deepEqual(statuses, [201, 201, 201, 429]);
+      const refused = await create(keys[3], 'D3');
+      assert.deepEqual([refused.body.code, Number(refused.headers.get('retry-after')) > 0], ['RATE_LIMITED', true]);
+      assert.equal((await create(keys[0], 'D0')).headers.get('idempotent-replayed'), 'true');
+      assert.equal((await create(undefined, 'Plain')).status, 201);
+    } finally {
+      await app.teardown();
     }
   });
 });

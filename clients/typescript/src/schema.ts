@@ -2060,7 +2060,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -2113,8 +2113,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2131,8 +2129,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2147,8 +2143,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2181,8 +2175,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2197,8 +2189,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2213,8 +2203,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2231,8 +2219,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2247,8 +2233,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2414,7 +2398,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -2469,8 +2453,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2487,8 +2469,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2519,8 +2499,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2553,8 +2531,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2569,8 +2545,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2585,8 +2559,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2619,8 +2591,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3133,7 +3103,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -3186,8 +3156,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3204,8 +3172,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3236,8 +3202,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3254,8 +3218,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3270,8 +3232,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3286,8 +3246,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3302,8 +3260,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3320,8 +3276,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3336,8 +3290,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3369,7 +3321,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -3420,8 +3372,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3438,8 +3388,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3470,8 +3418,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3488,8 +3434,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3504,8 +3448,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3520,8 +3462,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3536,8 +3476,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3554,8 +3492,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3570,8 +3506,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3603,7 +3537,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -3654,8 +3588,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3672,8 +3604,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3688,8 +3618,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3706,8 +3634,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3722,8 +3648,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3738,8 +3662,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3754,8 +3676,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3772,8 +3692,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3788,8 +3706,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3936,7 +3852,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -3967,8 +3883,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3985,8 +3899,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4003,8 +3915,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4019,8 +3929,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4037,8 +3945,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4053,8 +3959,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4069,8 +3973,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4085,8 +3987,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4101,8 +4001,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4275,7 +4173,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -4308,8 +4206,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4326,8 +4222,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4344,8 +4238,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4376,8 +4268,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4394,8 +4284,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4410,8 +4298,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4426,8 +4312,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4442,8 +4326,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4460,8 +4342,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4476,8 +4356,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4777,7 +4655,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -4830,8 +4708,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4848,8 +4724,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4880,8 +4754,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4914,8 +4786,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4930,8 +4800,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4946,8 +4814,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4964,8 +4830,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4980,8 +4844,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5013,7 +4875,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -5066,8 +4928,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5084,8 +4944,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5116,8 +4974,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5150,8 +5006,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5166,8 +5020,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5182,8 +5034,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5200,8 +5050,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Seconds after which a retry can succeed */
                     "Retry-After": number;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5216,8 +5064,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5249,7 +5095,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers that say "retry later" (5xx, or with Retry-After) are not kept. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -5280,8 +5126,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5298,8 +5142,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5316,8 +5158,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
                     "WWW-Authenticate": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5348,8 +5188,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5382,8 +5220,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5398,8 +5234,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5414,8 +5248,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -5430,8 +5262,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
-                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {

@@ -31,7 +31,8 @@ const IDEMPOTENCY_KEY = {
   description:
     'IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); ' +
     'another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. ' +
-    'Answers that say "retry later" (5xx, or with Retry-After) are not kept.',
+    'Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. ' +
+    'A replay checks nothing again: a key names one operation.',
   schema: { type: 'string', minLength: 1, maxLength: 257, example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"' },
 };
 
@@ -90,8 +91,10 @@ function completeOperation(
   for (const [status, response] of Object.entries(operation.responses)) {
     const r = response as ResponseObject;
     if (status.startsWith('2')) r.headers = { 'X-Request-Id': header('XRequestId'), ...r.headers };
-    // A kept answer, success or error, can come again.
-    if (idempotent && !status.startsWith('5')) r.headers = { ...r.headers, 'Idempotent-Replayed': header('IdempotentReplayed', false) };
+    // A kept answer can come again: a success, or an error of the route's own (not one answered
+    // before the request runs, nor a "retry later").
+    const replayable = status.startsWith('2') || own.some((e) => String(statusOf(codeOf(e))) === status && !RETRY_AFTER.has(codeOf(e)));
+    if (idempotent && replayable) r.headers = { ...r.headers, 'Idempotent-Replayed': header('IdempotentReplayed', false) };
   }
   // The token endpoint ignores parameters it does not know (RFC 6749 §3.2).
   if (!oauth) refuseUnknownFields(operation, schemas);
