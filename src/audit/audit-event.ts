@@ -1,6 +1,7 @@
 export const AUDIT_EVENT_TYPES = [
   'REGISTRATION_CREATED',
   'DEVICE_ACTIVATED',
+  'DEVICE_IMPORTED',
   'ACTIVATION_FAILED',
   'REGISTRATION_EXHAUSTED',
   'REGISTRATION_EXPIRED',
@@ -29,6 +30,7 @@ export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 export const AUDIT_EVENT_DETAILS: Record<AuditEventType, Record<string, 'string' | 'date-time' | 'integer'>> = {
   REGISTRATION_CREATED: { deviceName: 'string', expiresAt: 'date-time' },
   DEVICE_ACTIVATED: { deviceName: 'string' },
+  DEVICE_IMPORTED: { deviceName: 'string', externalId: 'string' }, // externalId when the import gave one
   ACTIVATION_FAILED: {},
   REGISTRATION_EXHAUSTED: {},
   REGISTRATION_EXPIRED: {},

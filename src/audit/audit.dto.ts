@@ -31,7 +31,7 @@ export const AUDIT_EVENT_SCHEMAS: Record<string, SchemaObject> = Object.fromEntr
           type: 'object',
           additionalProperties: false,
           // Every fact is always written; deviceName is removed when the user is erased.
-          required: Object.keys(AUDIT_EVENT_DETAILS[type]).filter((name) => name !== 'deviceName' && name !== 'reason'),
+          required: Object.keys(AUDIT_EVENT_DETAILS[type]).filter((name) => name !== 'deviceName' && name !== 'reason' && name !== 'externalId'),
           description: 'Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId})',
           properties: Object.fromEntries(
             Object.entries(AUDIT_EVENT_DETAILS[type]).map(([name, kind]) => [

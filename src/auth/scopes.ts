@@ -1,6 +1,6 @@
 import { SetMetadata } from '@nestjs/common';
 
-export const SCOPES = ['devices:write', 'devices:read', 'otp:verify'] as const;
+export const SCOPES = ['devices:write', 'devices:read', 'otp:verify', 'devices:import'] as const;
 export type Scope = (typeof SCOPES)[number];
 export const isScope = (value: string): value is Scope => (SCOPES as readonly string[]).includes(value);
 
@@ -8,6 +8,7 @@ export const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
   'devices:write': 'Create, activate, rename and delete devices',
   'devices:read': 'List and read devices and their events',
   'otp:verify': 'Verify login OTPs',
+  'devices:import': 'Import existing authenticators (their secrets) as active devices',
 };
 
 export const REQUIRED_SCOPE = 'requiredScope';

@@ -27,6 +27,7 @@ export const ERROR_CODE_LIST = [
   'LOGIN_REQUEST_NOT_APPROVED',
   'ALREADY_REDEEMED',
   'IDEMPOTENCY_KEY_IN_USE',
+  'DEVICE_ALREADY_IMPORTED',
   'IDEMPOTENCY_KEY_REUSED',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
@@ -74,6 +75,7 @@ export function statusOf(code: ErrorCode): number {
     case 'LOGIN_REQUEST_NOT_APPROVED':
     case 'ALREADY_REDEEMED':
     case 'IDEMPOTENCY_KEY_IN_USE':
+    case 'DEVICE_ALREADY_IMPORTED':
       return 409;
     case 'IDEMPOTENCY_KEY_REUSED':
       return 422;

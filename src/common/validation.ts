@@ -32,7 +32,7 @@ const USER_ID_PATTERN = /^[A-Za-z0-9._@+-]{1,128}$/;
  * `userId` in a path: the calling client's own identifier of its user (API.md §2). "." and ".."
  * are refused: as path segments, every URL built from them (the QR code URL) resolves elsewhere.
  */
-const isUserId = (value: string): boolean => USER_ID_PATTERN.test(value) && value !== '.' && value !== '..';
+export const isUserId = (value: string): boolean => USER_ID_PATTERN.test(value) && value !== '.' && value !== '..';
 
 @Injectable()
 export class UserIdPipe implements PipeTransform<string, string> {

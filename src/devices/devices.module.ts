@@ -4,6 +4,9 @@ import { AuthModule } from '../auth/auth.module.js';
 import { RecoveryModule } from '../recovery/recovery.module.js';
 import { ClientRateLimiter } from './client-rate-limiter.js';
 import { DeviceBatches } from './device-batches.js';
+import { DeviceImportsRepository } from './device-imports.repository.js';
+import { ImportController } from './import.controller.js';
+import { ImportService } from './import.service.js';
 import { DeviceSecrets } from './device-secrets.js';
 import { DevicesController } from './devices.controller.js';
 import { DevicesRepository } from './devices.repository.js';
@@ -15,10 +18,12 @@ import { VerificationService } from './verification.service.js';
 
 @Module({
   imports: [AuditModule, RecoveryModule, AuthModule],
-  controllers: [DevicesController, VerificationController],
+  controllers: [ImportController, DevicesController, VerificationController],
   providers: [
     NameKeyBackfill,
     DeviceBatches,
+    DeviceImportsRepository,
+    ImportService,
     DevicesRepository,
     DevicesService,
     RegistrationService,

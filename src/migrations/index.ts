@@ -6,6 +6,7 @@ import { ClientTokenGeneration1764300100000 } from './1764300100000-client-token
 import { RecoveryCodes1764400000000 } from './1764400000000-recovery-codes.js';
 import { LoginRequestEvents1764500000000 } from './1764500000000-login-request-events.js';
 import { ClientPolicy1764600000000 } from './1764600000000-client-policy.js';
+import { DeviceImport1764700000000 } from './1764700000000-device-import.js';
 
 /** Every migration, in order: the only source of the schema. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   RecoveryCodes1764400000000,
   LoginRequestEvents1764500000000,
   ClientPolicy1764600000000,
+  DeviceImport1764700000000,
 ];

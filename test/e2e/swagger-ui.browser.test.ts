@@ -55,7 +55,7 @@ describe('Swagger UI in a real browser', () => {
   });
 
   it('authorizes with client credentials, creates a device, shows its QR code and activates it', async () => {
-    const { clientId, clientSecret } = await app.createClient();
+    const { clientId, clientSecret } = await app.createClient('devices:write devices:read otp:verify devices:import');
     const page = await browser.newPage({ viewport: { width: 1280, height: 2000 } });
     await page.goto(`${app.url}/docs`);
 

@@ -98,6 +98,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users/{userId}/devices/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import an existing authenticator as an ACTIVE device
+         * @description For migrating from another system without re-enrolling users: the secret (base32, 16-64 bytes) is validated, encrypted like ours and never returned. With `otp`, the device is imported only if the code verifies. Parameters not given are the client's policy's. No recovery codes are issued. Many at once: npm run devices:import.
+         */
+        post: operations["importDevice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/users/{userId}/devices": {
         parameters: {
             query?: never;
@@ -451,7 +471,7 @@ export interface components {
             grant_type: "client_credentials";
             /**
              * @description Space-separated subset of the client's scopes; default: all of them
-             * @example devices:write devices:read otp:verify
+             * @example devices:write devices:read otp:verify devices:import
              */
             scope?: string;
             /**
@@ -475,7 +495,7 @@ export interface components {
              * @example 3600
              */
             expires_in: number;
-            /** @example devices:write devices:read otp:verify */
+            /** @example devices:write devices:read otp:verify devices:import */
             scope: string;
         };
         JwkDto: {
@@ -521,7 +541,8 @@ export interface components {
              * @example [
              *       "devices:write",
              *       "devices:read",
-             *       "otp:verify"
+             *       "otp:verify",
+             *       "devices:import"
              *     ]
              */
             scopes_supported: string[];
@@ -580,12 +601,61 @@ export interface components {
             /** @example 2 event(s) */
             message: string;
             /** @description Newest first */
-            events: (components["schemas"]["AuditEvent_REGISTRATION_CREATED"] | components["schemas"]["AuditEvent_DEVICE_ACTIVATED"] | components["schemas"]["AuditEvent_ACTIVATION_FAILED"] | components["schemas"]["AuditEvent_REGISTRATION_EXHAUSTED"] | components["schemas"]["AuditEvent_REGISTRATION_EXPIRED"] | components["schemas"]["AuditEvent_REGISTRATION_DELETED"] | components["schemas"]["AuditEvent_DEVICE_RENAMED"] | components["schemas"]["AuditEvent_DEVICE_DELETED"] | components["schemas"]["AuditEvent_OTP_VERIFIED"] | components["schemas"]["AuditEvent_VERIFICATION_FAILED"] | components["schemas"]["AuditEvent_REPLAY_REFUSED"] | components["schemas"]["AuditEvent_DEVICE_LOCKED"] | components["schemas"]["AuditEvent_RECOVERY_CODES_ISSUED"] | components["schemas"]["AuditEvent_RECOVERY_CODE_USED"] | components["schemas"]["AuditEvent_RECOVERY_CODE_FAILED"] | components["schemas"]["AuditEvent_USER_LOCKED"] | components["schemas"]["AuditEvent_USER_ERASED"] | components["schemas"]["AuditEvent_LOGIN_REQUESTED"] | components["schemas"]["AuditEvent_LOGIN_APPROVED"] | components["schemas"]["AuditEvent_LOGIN_DENIED"] | components["schemas"]["AuditEvent_LOGIN_FAILED"] | components["schemas"]["AuditEvent_LOGIN_EXPIRED"] | components["schemas"]["AuditEvent_LOGIN_REDEEMED"])[];
+            events: (components["schemas"]["AuditEvent_REGISTRATION_CREATED"] | components["schemas"]["AuditEvent_DEVICE_ACTIVATED"] | components["schemas"]["AuditEvent_DEVICE_IMPORTED"] | components["schemas"]["AuditEvent_ACTIVATION_FAILED"] | components["schemas"]["AuditEvent_REGISTRATION_EXHAUSTED"] | components["schemas"]["AuditEvent_REGISTRATION_EXPIRED"] | components["schemas"]["AuditEvent_REGISTRATION_DELETED"] | components["schemas"]["AuditEvent_DEVICE_RENAMED"] | components["schemas"]["AuditEvent_DEVICE_DELETED"] | components["schemas"]["AuditEvent_OTP_VERIFIED"] | components["schemas"]["AuditEvent_VERIFICATION_FAILED"] | components["schemas"]["AuditEvent_REPLAY_REFUSED"] | components["schemas"]["AuditEvent_DEVICE_LOCKED"] | components["schemas"]["AuditEvent_RECOVERY_CODES_ISSUED"] | components["schemas"]["AuditEvent_RECOVERY_CODE_USED"] | components["schemas"]["AuditEvent_RECOVERY_CODE_FAILED"] | components["schemas"]["AuditEvent_USER_LOCKED"] | components["schemas"]["AuditEvent_USER_ERASED"] | components["schemas"]["AuditEvent_LOGIN_REQUESTED"] | components["schemas"]["AuditEvent_LOGIN_APPROVED"] | components["schemas"]["AuditEvent_LOGIN_DENIED"] | components["schemas"]["AuditEvent_LOGIN_FAILED"] | components["schemas"]["AuditEvent_LOGIN_EXPIRED"] | components["schemas"]["AuditEvent_LOGIN_REDEEMED"])[];
             /**
              * @description Pass as cursor for the next page; null on the last page
              * @example MTIz
              */
             nextCursor: string | null;
+        };
+        ImportDeviceDto: {
+            /**
+             * @description The device-name rules of create apply
+             * @example Phone (migrated)
+             */
+            deviceName: string;
+            /**
+             * @description The shared secret, base32 (RFC 4648; case, spaces and padding do not matter), 16-64 bytes. Stored encrypted, never returned.
+             * @example JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+             */
+            secret: string;
+            /**
+             * @description Default: the client's policy
+             * @enum {string}
+             */
+            algorithm?: "SHA1" | "SHA256" | "SHA512";
+            /**
+             * @description Default: the client's policy
+             * @enum {number}
+             */
+            digits?: 6 | 8;
+            /** @description Seconds per step. Default: the client's policy */
+            period?: number;
+            /**
+             * @description A current code: the device is imported only if it verifies (its step is spent)
+             * @example 734102
+             */
+            otp?: string;
+            /**
+             * @description Your id of this authenticator, unique per client: importing it again answers 409 DEVICE_ALREADY_IMPORTED
+             * @example legacy-mfa-000123
+             */
+            externalId?: string;
+        };
+        OtpAcceptedDto: {
+            /**
+             * @example SUCCESS
+             * @enum {string}
+             */
+            status: "SUCCESS";
+            /** @example OTP has been validated successfully */
+            message: string;
+            /**
+             * Format: uuid
+             * @description The device that accepted the code
+             * @example 0063f27c-787b-4046-8b8e-a75e241b5ea6
+             */
+            deviceId: string;
         };
         CreateDeviceDto: {
             /**
@@ -744,21 +814,6 @@ export interface components {
         RenameDeviceDto: {
             /** @example Work phone */
             deviceName: string;
-        };
-        OtpAcceptedDto: {
-            /**
-             * @example SUCCESS
-             * @enum {string}
-             */
-            status: "SUCCESS";
-            /** @example OTP has been validated successfully */
-            message: string;
-            /**
-             * Format: uuid
-             * @description The device that accepted the code
-             * @example 0063f27c-787b-4046-8b8e-a75e241b5ea6
-             */
-            deviceId: string;
         };
         RecoveryCodeDto: {
             /**
@@ -999,6 +1054,25 @@ export interface components {
             /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: {
                 deviceName?: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+        };
+        AuditEvent_DEVICE_IMPORTED: {
+            /** Format: uuid */
+            eventId: string;
+            /** @enum {string} */
+            type: "DEVICE_IMPORTED";
+            /** @example ada */
+            userId: string;
+            /** Format: uuid */
+            deviceId: string | null;
+            /** @description The request that caused it (null for the expiry sweep) */
+            requestId: string | null;
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
+            detail: {
+                deviceName?: string;
+                externalId?: string;
             };
             /** Format: date-time */
             createdAt: string;
@@ -1384,7 +1458,7 @@ export interface components {
             /** @enum {string} */
             status: "FAILED";
             /** @enum {string} */
-            code: "VALIDATION_FAILED" | "INVALID_REQUEST" | "UNSUPPORTED_DEVICE_TYPE" | "INVALID_OTP" | "INVALID_RECOVERY_CODE" | "INVALID_OCRA_RESPONSE" | "UNAUTHORIZED" | "INVALID_TOKEN" | "INSUFFICIENT_SCOPE" | "NOT_FOUND" | "REGISTRATION_NOT_FOUND" | "DEVICE_NOT_FOUND" | "LOGIN_REQUEST_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "ALREADY_ACTIVE" | "ACTIVATION_IN_PROGRESS" | "DEVICE_NAME_TAKEN" | "DEVICE_LIMIT_REACHED" | "LOGIN_REQUEST_NOT_PENDING" | "LOGIN_REQUEST_BUSY" | "LOGIN_REQUEST_NOT_APPROVED" | "ALREADY_REDEEMED" | "IDEMPOTENCY_KEY_IN_USE" | "IDEMPOTENCY_KEY_REUSED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "TOO_MANY_ATTEMPTS" | "DEVICE_LOCKED" | "USER_LOCKED" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+            code: "VALIDATION_FAILED" | "INVALID_REQUEST" | "UNSUPPORTED_DEVICE_TYPE" | "INVALID_OTP" | "INVALID_RECOVERY_CODE" | "INVALID_OCRA_RESPONSE" | "UNAUTHORIZED" | "INVALID_TOKEN" | "INSUFFICIENT_SCOPE" | "NOT_FOUND" | "REGISTRATION_NOT_FOUND" | "DEVICE_NOT_FOUND" | "LOGIN_REQUEST_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "ALREADY_ACTIVE" | "ACTIVATION_IN_PROGRESS" | "DEVICE_NAME_TAKEN" | "DEVICE_LIMIT_REACHED" | "LOGIN_REQUEST_NOT_PENDING" | "LOGIN_REQUEST_BUSY" | "LOGIN_REQUEST_NOT_APPROVED" | "ALREADY_REDEEMED" | "IDEMPOTENCY_KEY_IN_USE" | "DEVICE_ALREADY_IMPORTED" | "IDEMPOTENCY_KEY_REUSED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "TOO_MANY_ATTEMPTS" | "DEVICE_LOCKED" | "USER_LOCKED" | "RATE_LIMITED" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
             /** @description For people; may change */
             message: string;
             /** @description Also in X-Request-Id and in every log line of the request */
@@ -1901,6 +1975,192 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "REQUEST_TIMEOUT";
+                    };
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "HEADERS_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    importDevice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportDeviceDto"];
+            };
+        };
+        responses: {
+            /** @description The device is active */
+            201: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OtpAcceptedDto"];
+                };
+            };
+            /** @description INVALID_OTP | INVALID_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INVALID_OTP" | "INVALID_REQUEST" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED | INVALID_TOKEN */
+            401: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNAUTHORIZED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description INSUFFICIENT_SCOPE */
+            403: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INSUFFICIENT_SCOPE";
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "REQUEST_TIMEOUT";
+                    };
+                };
+            };
+            /** @description DEVICE_NAME_TAKEN | DEVICE_LIMIT_REACHED | DEVICE_ALREADY_IMPORTED | IDEMPOTENCY_KEY_IN_USE */
+            409: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After"?: number;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "DEVICE_NAME_TAKEN" | "DEVICE_LIMIT_REACHED" | "DEVICE_ALREADY_IMPORTED" | "IDEMPOTENCY_KEY_IN_USE";
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED */
+            422: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "IDEMPOTENCY_KEY_REUSED";
                     };
                 };
             };

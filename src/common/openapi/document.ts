@@ -33,7 +33,8 @@ const IDEMPOTENCY_KEY = {
     'another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. ' +
     'Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. ' +
     'A replay checks nothing again: a key names one operation.',
-  schema: { type: 'string', minLength: 1, maxLength: 257, example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"' },
+  // No example: Swagger UI would fill it in, and every call made there would share one key.
+  schema: { type: 'string', minLength: 1, maxLength: 257 },
 };
 
 export interface DocumentOptions {

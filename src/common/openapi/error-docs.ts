@@ -27,6 +27,7 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   LOGIN_REQUEST_BUSY: 'Another decision on this login request is being checked; retry in a moment',
   LOGIN_REQUEST_NOT_APPROVED: 'The login request is not approved',
   ALREADY_REDEEMED: 'This approval has already been redeemed',
+  DEVICE_ALREADY_IMPORTED: 'This client has already imported a device with this externalId',
   IDEMPOTENCY_KEY_IN_USE: 'A request with this Idempotency-Key is still being processed; retry in a moment',
   IDEMPOTENCY_KEY_REUSED: 'This Idempotency-Key was used for another request (method, path or body)',
   UNAUTHORIZED: 'An access token is required',
