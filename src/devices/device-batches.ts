@@ -18,6 +18,12 @@ export interface DeviceRef {
 export interface AttemptInput extends DeviceRef {
   step: number | null;
   now: Date;
+  /** The current time step, the device's window and drift bound (API.md §12: the window follows the drift). */
+  nowStep: number;
+  window: number;
+  maxDrift: number;
+  /** A resynchronisation: the step came from two consecutive codes; it re-centres the drift wherever it is. */
+  resync: boolean;
   threshold: number;
   lockSeconds: number;
   requestId: string;

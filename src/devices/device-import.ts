@@ -84,6 +84,7 @@ export function importCandidate(
     digits,
     period,
     window: context.policy.window,
+    drift: 0,
     status: 'ACTIVE',
     lastUsedStep: null,
     failureCount: 0,

@@ -17,6 +17,8 @@ export interface Device {
   period: number;
   /** Accepted drift in steps either side, as the client's policy had it; null: the service's TOTP_WINDOW. */
   window: number | null;
+  /** The device's clock offset in time steps, as its last accepted code showed it (the window's centre). */
+  drift: number;
   status: 'ACTIVE';
   /** The last accepted time step: a code at or before it is a replay (RFC 6238 §5.2). */
   lastUsedStep: number | null;
@@ -40,6 +42,7 @@ export interface DeviceRow {
   digits: 6 | 8;
   period: number;
   totp_window: number | null;
+  drift: number;
   status: 'ACTIVE';
   last_used_step: string | null;
   failure_count: number;
@@ -49,7 +52,7 @@ export interface DeviceRow {
   last_used_at: Date | null;
 }
 
-export const DEVICE_COLUMNS = `id, client_id, user_id, device_type, device_name, sealed_secret, key_id, algorithm, digits, period, totp_window, status,
+export const DEVICE_COLUMNS = `id, client_id, user_id, device_type, device_name, sealed_secret, key_id, algorithm, digits, period, totp_window, drift, status,
   last_used_step, failure_count, locked_until, created_at, activated_at, last_used_at`;
 
 /** The one mapper of the devices table. */
@@ -65,6 +68,7 @@ export const toDevice = (r: DeviceRow): Device => ({
   digits: r.digits,
   period: r.period,
   window: r.totp_window,
+  drift: r.drift,
   status: r.status,
   lastUsedStep: r.last_used_step === null ? null : Number(r.last_used_step),
   failureCount: r.failure_count,
@@ -87,6 +91,7 @@ export const activatedDevice = (r: PendingRegistration, keyId: string, step: num
   digits: r.digits,
   period: r.period,
   window: r.window ?? null,
+  drift: 0,
   status: 'ACTIVE',
   lastUsedStep: step,
   failureCount: 0,

@@ -5,6 +5,7 @@ import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/logger.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { AttemptResult } from './device-batches.js';
+import { driftBound } from '../totp/totp.js';
 import { DeviceSecrets } from './device-secrets.js';
 import type { Device } from './device.js';
 import { deviceLocked, deviceNotFound, invalidOtp, noActiveDevice, tooManyAtOnce } from './device.errors.js';
@@ -13,7 +14,9 @@ import type { OtpAcceptedDto } from './dto/device-responses.dto.js';
 import { InFlightGate } from '../common/in-flight-gate.js';
 
 /** What never changes for a device (enough to check a code before touching the database), and a lock seen on it. */
-type VerificationKey = Pick<Device, 'id' | 'userId' | 'sealedSecret' | 'algorithm' | 'digits' | 'period' | 'window'> & { lockedUntil?: Date };
+type VerificationKey = Pick<Device, 'id' | 'userId' | 'sealedSecret' | 'algorithm' | 'digits' | 'period' | 'window' | 'drift'> & {
+  lockedUntil?: Date;
+};
 const KEY_CACHE_SIZE = 50_000;
 
 const accepted = (deviceId: string): OtpAcceptedDto => ({ status: 'SUCCESS', message: 'OTP has been validated successfully', deviceId });
@@ -74,6 +77,31 @@ export class VerificationService {
   }
 
   /**
+   * API.md §12: two consecutive codes up to ±10 minutes away re-centre the device's window on its
+   * drift. A failure counts towards the lockout like any wrong code.
+   */
+  async resync(caller: Caller, userId: string, deviceId: string, first: string, second: string): Promise<OtpAcceptedDto> {
+    const device = await this.devices.findForClient(caller.clientId, userId, deviceId);
+    if (device === null) throw deviceNotFound();
+    const now = this.clock.now();
+    if (device.lockedUntil !== null && device.lockedUntil > now) throw deviceLocked(device.lockedUntil, now);
+    const step = this.secrets.consecutive(caller.clientId, device.id, device.sealedSecret, device, first, second, now);
+    const result = await this.attempt(caller, device, second, now, { step });
+    this.keys.delete(`${caller.clientId}:${userId}:${deviceId}`);
+    switch (result.outcome) {
+      case 'ACCEPTED':
+        return { status: 'SUCCESS', message: 'The device is resynchronised', deviceId: device.id };
+      case 'NOT_FOUND':
+        throw deviceNotFound();
+      case 'LOCKED':
+      case 'LOCKED_NOW':
+        throw deviceLocked(result.lockedUntil!, now);
+      case 'REJECTED':
+        throw invalidOtp();
+    }
+  }
+
+  /**
    * Tries the user's unlocked active devices and says which one matched. A wrong code is a guess
    * against every device it was tried on, so it counts a failure on each.
    */
@@ -108,26 +136,44 @@ export class VerificationService {
 
   private remember(cacheKey: string, device: Device): VerificationKey {
     if (this.keys.size >= KEY_CACHE_SIZE) this.keys.delete(this.keys.keys().next().value!);
-    const { id, userId, sealedSecret, algorithm, digits, period, window } = device;
-    const key = { id, userId, sealedSecret, algorithm, digits, period, window };
+    const { id, userId, sealedSecret, algorithm, digits, period, window, drift } = device;
+    const key = { id, userId, sealedSecret, algorithm, digits, period, window, drift };
     this.keys.set(cacheKey, key);
     return key;
   }
 
-  /** Matches the code in memory, then has the database decide it on the locked row. */
-  private async attempt(caller: Caller, key: Omit<VerificationKey, 'lockedUntil'>, otp: string, now: Date): Promise<AttemptResult> {
-    const step = this.secrets.match(caller.clientId, key.id, key.sealedSecret, key, otp, now);
+  /**
+   * Matches the code in memory (around the drift this replica knows; if that fails, over the whole
+   * drift bound, as another replica may have moved it), then has the database decide it on the
+   * locked row, against the device's current drift.
+   */
+  private async attempt(
+    caller: Caller,
+    key: Omit<VerificationKey, 'lockedUntil'>,
+    otp: string,
+    now: Date,
+    resync?: { step: number | undefined },
+  ): Promise<AttemptResult> {
+    const match = (wide: boolean) => this.secrets.match(caller.clientId, key.id, key.sealedSecret, key, otp, now, wide);
+    const step = resync !== undefined ? resync.step : (match(false) ?? match(true));
     const { lockoutThreshold, lockoutSeconds } = this.config.limits;
+    const nowStep = Math.floor(now.getTime() / 1000 / key.period);
     const result = await this.devices.attempt({
       clientId: caller.clientId,
       userId: key.userId,
       id: key.id,
       step: step ?? null,
       now,
+      nowStep,
+      window: this.secrets.windowOf(key),
+      maxDrift: driftBound(key.period),
+      resync: resync !== undefined,
       threshold: lockoutThreshold,
       lockSeconds: lockoutSeconds,
       requestId: caller.requestId,
     });
+    if (result.outcome === 'ACCEPTED' && step !== undefined)
+      key.drift = Math.max(-driftBound(key.period), Math.min(driftBound(key.period), step - nowStep));
     // RFC 6238 §5.2: a code whose step was already accepted is refused, and answers like a wrong one.
     if (result.replay) this.logger.warn({ reqId: caller.requestId, clientId: caller.clientId, deviceId: key.id }, 'OTP replay refused');
     if (result.outcome === 'LOCKED_NOW')

@@ -7,6 +7,7 @@ import { RecoveryCodes1764400000000 } from './1764400000000-recovery-codes.js';
 import { LoginRequestEvents1764500000000 } from './1764500000000-login-request-events.js';
 import { ClientPolicy1764600000000 } from './1764600000000-client-policy.js';
 import { DeviceImport1764700000000 } from './1764700000000-device-import.js';
+import { DeviceDrift1764800000000 } from './1764800000000-device-drift.js';
 
 /** Every migration, in order: the only source of the schema. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   LoginRequestEvents1764500000000,
   ClientPolicy1764600000000,
   DeviceImport1764700000000,
+  DeviceDrift1764800000000,
 ];

@@ -87,6 +87,9 @@ export function totpAt(secret: Uint8Array, policy: TotpPolicy, epochSeconds: num
  * candidate step: verifySync was the largest single item of a verification in the profile, this
  * costs about a fifth of it (bench/README.md).
  */
+/** How far (in steps) a device's drift may go: 10 minutes either way (RFC 6238 §6 leaves it to the verifier). */
+export const driftBound = (period: number): number => Math.ceil(600 / period);
+
 export function matchTotp(secret: Uint8Array, policy: TotpPolicy, token: string, window: number, epochSeconds: number): number | undefined {
   if (token.length !== policy.digits || !/^\d+$/.test(token) || secret.length < MIN_SECRET_BYTES) return undefined;
   const current = Math.floor(epochSeconds / policy.period);

@@ -33,7 +33,7 @@ describe('OpenAPI document (/docs-json)', () => {
     const operations = Object.entries(doc.paths)
       .filter(([path]) => path.startsWith('/v1/'))
       .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })));
-    assert.equal(operations.length, 22);
+    assert.equal(operations.length, 23);
     for (const { path, method, op } of operations) {
       const where = `${method.toUpperCase()} ${path}`;
       const scope = op['x-required-scope'];

@@ -215,9 +215,29 @@ export interface paths {
         put?: never;
         /**
          * Verify a login OTP against one device
-         * @description A code is accepted once per device (a replay answers INVALID_OTP). ±1 time step of drift. 10 consecutive failures lock the device for 15 minutes; while locked, codes are refused unseen.
+         * @description A code is accepted once per device (a replay answers INVALID_OTP). The window (TOTP_WINDOW, or the client's policy) is centred on the device's drift, which each accepted code records (at most ±10 minutes). LOCKOUT_THRESHOLD consecutive failures lock the device for LOCKOUT_SECONDS; while locked, codes are refused unseen.
          */
         post: operations["verifyDeviceOtp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{userId}/devices/{deviceId}/resync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-centre a device's window on its clock: two consecutive codes
+         * @description For a device whose clock has drifted out of the window: two codes of consecutive time steps, up to ±10 minutes from now. A failure counts towards the lockout like a wrong code; the second code is spent.
+         */
+        post: operations["resyncDevice"];
         delete?: never;
         options?: never;
         head?: never;
@@ -814,6 +834,18 @@ export interface components {
         RenameDeviceDto: {
             /** @example Work phone */
             deviceName: string;
+        };
+        ResyncDto: {
+            /**
+             * @description A code the device shows
+             * @example 523471
+             */
+            otp1: string;
+            /**
+             * @description The next code it shows (the following time step)
+             * @example 104337
+             */
+            otp2: string;
         };
         RecoveryCodeDto: {
             /**
@@ -3542,6 +3574,224 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "DEVICE_LOCKED" | "RATE_LIMITED";
+                    };
+                };
+            };
+            /** @description HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "HEADERS_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "SERVICE_UNAVAILABLE";
+                    };
+                };
+            };
+        };
+    };
+    resyncDevice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Your identifier of the user: 1-128 of A-Z a-z 0-9 . _ @ + -, not "." or ".." */
+                userId: string;
+                /** @description An active device of the user */
+                deviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResyncDto"];
+            };
+        };
+        responses: {
+            /** @description The window now follows the device */
+            200: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OtpAcceptedDto"];
+                };
+            };
+            /** @description INVALID_OTP | INVALID_REQUEST | VALIDATION_FAILED */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INVALID_OTP" | "INVALID_REQUEST" | "VALIDATION_FAILED";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED | INVALID_TOKEN */
+            401: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNAUTHORIZED" | "INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description INSUFFICIENT_SCOPE */
+            403: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description RFC 6750 §3: `Bearer realm="…"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"` */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INSUFFICIENT_SCOPE";
+                    };
+                };
+            };
+            /** @description DEVICE_NOT_FOUND */
+            404: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description The answer of an earlier request with the same Idempotency-Key and body, sent again */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "DEVICE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "REQUEST_TIMEOUT";
+                    };
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_IN_USE */
+            409: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "IDEMPOTENCY_KEY_IN_USE";
+                    };
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED */
+            422: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "IDEMPOTENCY_KEY_REUSED";
+                    };
+                };
+            };
+            /** @description DEVICE_LOCKED */
+            429: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "DEVICE_LOCKED";
                     };
                 };
             };

@@ -62,3 +62,17 @@ export class OtpDto {
   @Matches(/^\d{6,8}$/, { message: 'otp must be 6 to 8 digits' })
   otp: string;
 }
+
+export class ResyncDto {
+  @ApiProperty({ example: '523471', pattern: '^[0-9]{6,8}$', description: 'A code the device shows' })
+  @IsDefined()
+  @IsString()
+  @Matches(/^\d{6,8}$/, { message: 'otp1 must be 6 to 8 digits' })
+  otp1: string;
+
+  @ApiProperty({ example: '104337', pattern: '^[0-9]{6,8}$', description: 'The next code it shows (the following time step)' })
+  @IsDefined()
+  @IsString()
+  @Matches(/^\d{6,8}$/, { message: 'otp2 must be 6 to 8 digits' })
+  otp2: string;
+}

@@ -16,10 +16,14 @@ export function attemptStatement(inputs: AttemptInput[]): { text: string; values
   const text = `WITH input AS (
        SELECT * FROM unnest(${column((i) => i.id, 'uuid[]')}, ${column((i) => i.clientId, 'uuid[]')}, ${column((i) => i.userId, 'text[]')},
                             ${column((i) => i.step, 'bigint[]')}, ${column((i) => i.now, 'timestamptz[]')}, ${column((i) => i.threshold, 'int[]')},
-                            ${column((i) => i.lockSeconds, 'int[]')}, ${column((i) => i.requestId, 'text[]')})
-         AS i(id, client_id, user_id, step, at, threshold, lock_secs, request_id)
+                            ${column((i) => i.lockSeconds, 'int[]')}, ${column((i) => i.requestId, 'text[]')}, ${column((i) => i.nowStep, 'bigint[]')},
+                            ${column((i) => i.window, 'int[]')}, ${column((i) => i.maxDrift, 'int[]')}, ${column((i) => i.resync, 'bool[]')})
+         AS i(id, client_id, user_id, step, at, threshold, lock_secs, request_id, now_step, win, max_drift, resync)
      ), target AS (
-       SELECT d.id, d.last_used_step, d.failure_count, d.locked_until, i.client_id, i.user_id, i.step, i.at, i.threshold, i.lock_secs, i.request_id
+       SELECT d.id, d.last_used_step, d.failure_count, d.locked_until, i.client_id, i.user_id, i.at, i.threshold, i.lock_secs, i.request_id,
+              i.now_step, i.max_drift,
+              -- A step counts only inside the window around the device's drift (or from a resync).
+              CASE WHEN i.resync OR i.step BETWEEN i.now_step + d.drift - i.win AND i.now_step + d.drift + i.win THEN i.step END AS step
          FROM devices d JOIN input i ON d.id = i.id AND d.client_id = i.client_id AND d.user_id = i.user_id
         ORDER BY d.id
           FOR UPDATE OF d
@@ -34,6 +38,7 @@ export function attemptStatement(inputs: AttemptInput[]): { text: string; values
      ), changed AS (
        UPDATE devices d SET
            last_used_step = CASE WHEN x.ok THEN x.step ELSE d.last_used_step END,
+           drift = CASE WHEN x.ok THEN greatest(-x.max_drift, least(x.max_drift, x.step - x.now_step)) ELSE d.drift END,
            last_used_at = CASE WHEN x.ok THEN x.at ELSE d.last_used_at END,
            failure_count = CASE WHEN x.outcome = 'REJECTED' THEN x.failure_count + 1 ELSE 0 END,
            locked_until = x.new_lock
