@@ -56,12 +56,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
     throw new DomainError('RATE_LIMITED', 'Too many new Idempotency-Keys for this client this hour', { retryAfterSeconds: slot.resetInMs / 1000 });
   }
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+  /** Synchronous for requests without a key (nearly all of them): no promise on the hot path. */
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> | Promise<Observable<unknown>> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    if (request.method !== 'POST' || !request.url.startsWith('/v1/') || request.client === undefined) return next.handle();
+    if (request.method !== 'POST' || request.client === undefined || !request.url.startsWith('/v1/')) return next.handle();
     const key = readIdempotencyKey(request.headers['idempotency-key']);
     if (key === undefined) return next.handle();
-    const { clientId } = request.client;
+    return this.run(request, request.client.clientId, key, next);
+  }
+
+  private async run(request: FastifyRequest, clientId: string, key: string, next: CallHandler): Promise<Observable<unknown>> {
     const fingerprint = requestFingerprint(this.fingerprintKey, request.method, request.url, request.body);
     const outcome = await this.store.begin(clientId, key, fingerprint, this.runningMs);
     if (outcome.status === 'STARTED') await this.withinQuota(clientId, key, outcome.run);
