@@ -12,6 +12,7 @@ export const AUDIT_EVENT_TYPES = [
   'VERIFICATION_FAILED',
   'REPLAY_REFUSED',
   'DEVICE_LOCKED',
+  'DEVICE_RESYNCED',
   'RECOVERY_CODES_ISSUED',
   'RECOVERY_CODE_USED',
   'RECOVERY_CODE_FAILED',
@@ -41,6 +42,7 @@ export const AUDIT_EVENT_DETAILS: Record<AuditEventType, Record<string, 'string'
   VERIFICATION_FAILED: {},
   REPLAY_REFUSED: {},
   DEVICE_LOCKED: { lockedUntil: 'date-time' },
+  DEVICE_RESYNCED: {},
   RECOVERY_CODES_ISSUED: { count: 'integer' },
   RECOVERY_CODE_USED: { remainingCodes: 'integer' },
   RECOVERY_CODE_FAILED: { reason: 'string' }, // reason only for a code used before (not counted towards the lock)

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { effectivePolicy } from '../auth/client-policy.js';
@@ -38,7 +38,8 @@ async function main(): Promise<number> {
   });
   const clientId = values.client?.toLowerCase();
   if (clientId === undefined || !UUID_V4.test(clientId) || values.file === undefined) throw new UsageError('--client <uuid> and --file are required');
-  const batchSize = Math.min(5000, Math.max(1, Number(values.batch ?? 1000) || 1000));
+  const batchSize = Number(values.batch ?? 1000);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5000) throw new UsageError('--batch must be 1-5000');
   const config = loadConfigOrExit();
   const database = await cliDatabase(config);
   const db = new Database({
@@ -65,6 +66,8 @@ async function main(): Promise<number> {
     };
     let batch: Array<{ line: number; candidate: ImportCandidate }> = [];
     const seen = new Set<string>();
+    // An external id twice in the file: the second line is an error, not "existing".
+    const externalIds = new Set<string>();
     const flush = async () => {
       const outcomes = await imports.insert(
         clientId,
@@ -87,11 +90,14 @@ async function main(): Promise<number> {
       });
       batch = [];
       seen.clear();
-      progress(tally, performance.now() - started);
+      progress(tally, performance.now() - started, size === 0 ? 1 : input.bytesRead / size);
     };
-    const lines = createInterface({ input: createReadStream(values.file), crlfDelay: Infinity });
-    for await (const text of lines) {
+    const input = createReadStream(values.file);
+    const size = statSync(values.file).size;
+    const lines = createInterface({ input, crlfDelay: Infinity });
+    for await (let text of lines) {
       const line = ++tally.lines;
+      if (line === 1 && text.startsWith('\uFEFF')) text = text.slice(1);
       if (text.trim() === '') {
         tally.lines--;
         continue;
@@ -115,6 +121,11 @@ async function main(): Promise<number> {
         continue;
       }
       const { device, externalId } = checked.candidate;
+      if (externalIds.has(externalId ?? '')) {
+        fail(line, externalId, 'this externalId is on an earlier line of the file');
+        continue;
+      }
+      externalIds.add(externalId ?? '');
       // One statement may not hold an external id, or a user's name, twice.
       const ids = [`x:${externalId}`, `n:${device.userId}\u0000${deviceNameKey(device.deviceName)}`];
       if (ids.some((id) => seen.has(id))) await flush();
@@ -141,17 +152,21 @@ async function main(): Promise<number> {
   }
 }
 
-/** A progress line on stderr, redrawn in place on a terminal. */
-function progress(t: Tally, ms: number): void {
+/** A progress bar on stderr, redrawn in place on a terminal (a line per batch otherwise). */
+function progress(t: Tally, ms: number, done: number): void {
   const rate = Math.round(t.lines / Math.max(ms / 1000, 0.001));
-  const text = `${t.lines} lines: ${t.imported} imported, ${t.existing} existing, ${t.failed} failed (${rate} lines/s)`;
+  const filled = Math.round(Math.min(1, done) * 30);
+  const bar = `[${'#'.repeat(filled)}${'.'.repeat(30 - filled)}] ${Math.floor(Math.min(1, done) * 100)}%`;
+  const text = `${bar} ${t.lines} lines: ${t.imported} imported, ${t.existing} existing, ${t.failed} failed (${rate} lines/s)`;
   process.stderr.write(process.stderr.isTTY ? `\r${text}` : `${text}\n`);
 }
 
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(error instanceof UsageError ? `${error.message}\n\n${USAGE}\n` : `${describeFailure(error)}\n`);
+    const usage =
+      error instanceof UsageError || (error instanceof TypeError && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS'));
+    process.stderr.write(usage ? `${error.message}\n\n${USAGE}\n` : `${describeFailure(error)}\n`);
     process.exit(1);
   },
 );

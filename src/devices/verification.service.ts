@@ -86,7 +86,7 @@ export class VerificationService {
     const now = this.clock.now();
     if (device.lockedUntil !== null && device.lockedUntil > now) throw deviceLocked(device.lockedUntil, now);
     const step = this.secrets.consecutive(caller.clientId, device.id, device.sealedSecret, device, first, second, now);
-    const result = await this.attempt(caller, device, second, now, { step });
+    const result = await this.attempt(caller, device, second, now, { step: step ?? null, resync: true });
     this.keys.delete(`${caller.clientId}:${userId}:${deviceId}`);
     switch (result.outcome) {
       case 'ACCEPTED':
@@ -119,14 +119,16 @@ export class VerificationService {
     const unlocked = all.filter((d) => !lockedUntil.has(d.id));
     const tried = new Set<string>();
     for (const device of unlocked) {
-      if (this.secrets.match(caller.clientId, device.id, device.sealedSecret, device, otp, now) === undefined) continue;
+      // Only around each device's drift: it was just read, so it is current (no wide search per device).
+      const step = this.secrets.match(caller.clientId, device.id, device.sealedSecret, device, otp, now);
+      if (step === undefined) continue;
       tried.add(device.id);
-      const result = await this.attempt(caller, device, otp, now);
+      const result = await this.attempt(caller, device, otp, now, { step });
       if (result.outcome === 'ACCEPTED') return accepted(device.id);
       if (result.lockedUntil !== null) lockedUntil.set(device.id, result.lockedUntil);
     }
     const results = await Promise.all(
-      unlocked.filter((d) => !tried.has(d.id)).map(async (d) => [d.id, await this.attempt(caller, d, otp, now)] as const),
+      unlocked.filter((d) => !tried.has(d.id)).map(async (d) => [d.id, await this.attempt(caller, d, otp, now, { step: null })] as const),
     );
     for (const [id, result] of results) if (result.lockedUntil !== null) lockedUntil.set(id, result.lockedUntil);
     // Every device locked now (this code locked the last one): the user cannot verify until a lock ends.
@@ -152,10 +154,11 @@ export class VerificationService {
     key: Omit<VerificationKey, 'lockedUntil'>,
     otp: string,
     now: Date,
-    resync?: { step: number | undefined },
+    given: { step?: number | null; resync?: boolean } = {},
   ): Promise<AttemptResult> {
     const match = (wide: boolean) => this.secrets.match(caller.clientId, key.id, key.sealedSecret, key, otp, now, wide);
-    const step = resync !== undefined ? resync.step : (match(false) ?? match(true));
+    // A wrong code costs the wide search (~40 HMACs) only here, where the lockout bounds them per device.
+    const step = given.step !== undefined ? (given.step ?? undefined) : (match(false) ?? match(true));
     const { lockoutThreshold, lockoutSeconds } = this.config.limits;
     const nowStep = Math.floor(now.getTime() / 1000 / key.period);
     const result = await this.devices.attempt({
@@ -167,7 +170,7 @@ export class VerificationService {
       nowStep,
       window: this.secrets.windowOf(key),
       maxDrift: driftBound(key.period),
-      resync: resync !== undefined,
+      resync: given.resync === true,
       threshold: lockoutThreshold,
       lockSeconds: lockoutSeconds,
       requestId: caller.requestId,

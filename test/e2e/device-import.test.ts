@@ -53,6 +53,12 @@ describe('importing existing authenticators (API.md §12)', () => {
     assert.deepEqual(event?.detail, { deviceName: 'Old phone', externalId: 'legacy-1' });
     const again = await importDevice('ada', { deviceName: 'Another name', secret: newSecret(), externalId: 'legacy-1' });
     assert.deepEqual([again.status, again.body.code], [409, 'DEVICE_ALREADY_IMPORTED']);
+    // Concurrent imports of one externalId: one is imported, the others are told it exists.
+    const racing = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => importDevice(`race-${i}`, { deviceName: 'Phone', secret: newSecret(), externalId: 'legacy-race' })),
+    );
+    assert.deepEqual(racing.map((r) => r.status).sort(), [201, 409, 409, 409, 409, 409, 409, 409]);
+    assert.ok(racing.filter((r) => r.status === 409).every((r) => r.body.code === 'DEVICE_ALREADY_IMPORTED'));
   });
 
   it('imports with its own parameters (SHA256 / 8 digits / 60 s) and stores the secret only encrypted', async () => {
@@ -122,13 +128,16 @@ describe('importing existing authenticators (API.md §12)', () => {
     lines[10] = '{not json';
     lines[20] = JSON.stringify({ externalId: 'bad-secret', userId: 'x', deviceName: 'X', secret: 'short' });
     lines[30] = JSON.stringify({ userId: 'x', deviceName: 'X', secret: newSecret() });
-    writeFileSync(file, `${lines.join('\n')}\n`);
+    lines[40] = JSON.stringify({ externalId: 'bulk-5', userId: 'someone-else', deviceName: 'Other', secret: newSecret() });
+    // With a byte-order mark, as some editors write UTF-8.
+    writeFileSync(file, `\uFEFF${lines.join('\n')}\n`);
     const env = { PATH: process.env.PATH, DATABASE_URL: app.env.databaseUrl, REDIS_URL, ENCRYPTION_KEY: app.env.encryptionKey };
     const run = () =>
       spawnSync(process.execPath, [CLI, '--client', clientId, '--file', file], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 
     const first = run();
     assert.equal(first.status, 2, first.stderr);
+    assert.match(first.stderr, /\[#{30}\] 100% 50000 lines/, 'a progress bar');
     const summary = JSON.parse(first.stdout) as {
       lines: number;
       imported: number;
@@ -137,7 +146,7 @@ describe('importing existing authenticators (API.md §12)', () => {
       perSecond: number;
       seconds: number;
     };
-    assert.deepEqual([summary.lines, summary.imported, summary.existing, summary.failed], [50_000, 49_997, 0, 3]);
+    assert.deepEqual([summary.lines, summary.imported, summary.existing, summary.failed], [50_000, 49_996, 0, 4]);
     console.log(`bulk import: 50,000 lines in ${summary.seconds} s (${summary.perSecond} lines/s)`);
     const report = readFileSync(`${file}.errors.jsonl`, 'utf8')
       .trim()
@@ -145,13 +154,14 @@ describe('importing existing authenticators (API.md §12)', () => {
       .map((l) => JSON.parse(l) as { line: number; error: string });
     assert.deepEqual(
       report.map((r) => r.line),
-      [11, 21, 31],
+      [11, 21, 31, 41],
     );
     assert.match(report[1].error, /^secret: /);
+    assert.match(report[3].error, /earlier line/);
 
     const second = run();
     const again = JSON.parse(second.stdout) as typeof summary;
-    assert.deepEqual([again.imported, again.existing, again.failed], [0, 49_997, 3]);
+    assert.deepEqual([again.imported, again.existing, again.failed], [0, 49_996, 4]);
 
     const db = new pg.Client({ connectionString: app.env.databaseUrl });
     await db.connect();
@@ -159,12 +169,12 @@ describe('importing existing authenticators (API.md §12)', () => {
       const { rows } = await db.query<{ n: string }>("SELECT count(*) AS n FROM devices WHERE client_id = $1 AND external_id LIKE 'bulk-%'", [
         clientId,
       ]);
-      assert.equal(Number(rows[0]?.n), 49_997);
+      assert.equal(Number(rows[0]?.n), 49_996);
       const counts = await db.query<{ n: string }>(
         "SELECT sum(active) AS n FROM user_device_counts WHERE client_id = $1 AND user_id LIKE 'bulk-user-%'",
         [clientId],
       );
-      assert.equal(Number(counts.rows[0]?.n), 49_997, 'the per-user counts match the devices');
+      assert.equal(Number(counts.rows[0]?.n), 49_996, 'the per-user counts match the devices');
     } finally {
       await db.end();
     }

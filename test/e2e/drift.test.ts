@@ -47,6 +47,9 @@ describe('drift tracking and resynchronisation (API.md §12), on two replicas', 
     a.clock.advance(30_000);
     assert.equal((await verify(b, d, a.code(d.secret, 60))).status, 200);
     assert.equal((await verify(b, d, a.code(d.secret, -60))).status, 400, 'two steps behind is outside the window now');
+    const events = await a.call('GET', `/v1/users/${d.userId}/events`, token);
+    const types = (events.body.events as Array<{ type: string }>).map((e) => e.type).reverse();
+    assert.deepEqual(types.slice(-5), ['VERIFICATION_FAILED', 'DEVICE_RESYNCED', 'OTP_VERIFIED', 'OTP_VERIFIED', 'VERIFICATION_FAILED']);
   });
 
   it('records the offset of each accepted code: a device drifting a step at a time stays accepted without a resync', async () => {

@@ -621,7 +621,7 @@ export interface components {
             /** @example 2 event(s) */
             message: string;
             /** @description Newest first */
-            events: (components["schemas"]["AuditEvent_REGISTRATION_CREATED"] | components["schemas"]["AuditEvent_DEVICE_ACTIVATED"] | components["schemas"]["AuditEvent_DEVICE_IMPORTED"] | components["schemas"]["AuditEvent_ACTIVATION_FAILED"] | components["schemas"]["AuditEvent_REGISTRATION_EXHAUSTED"] | components["schemas"]["AuditEvent_REGISTRATION_EXPIRED"] | components["schemas"]["AuditEvent_REGISTRATION_DELETED"] | components["schemas"]["AuditEvent_DEVICE_RENAMED"] | components["schemas"]["AuditEvent_DEVICE_DELETED"] | components["schemas"]["AuditEvent_OTP_VERIFIED"] | components["schemas"]["AuditEvent_VERIFICATION_FAILED"] | components["schemas"]["AuditEvent_REPLAY_REFUSED"] | components["schemas"]["AuditEvent_DEVICE_LOCKED"] | components["schemas"]["AuditEvent_RECOVERY_CODES_ISSUED"] | components["schemas"]["AuditEvent_RECOVERY_CODE_USED"] | components["schemas"]["AuditEvent_RECOVERY_CODE_FAILED"] | components["schemas"]["AuditEvent_USER_LOCKED"] | components["schemas"]["AuditEvent_USER_ERASED"] | components["schemas"]["AuditEvent_LOGIN_REQUESTED"] | components["schemas"]["AuditEvent_LOGIN_APPROVED"] | components["schemas"]["AuditEvent_LOGIN_DENIED"] | components["schemas"]["AuditEvent_LOGIN_FAILED"] | components["schemas"]["AuditEvent_LOGIN_EXPIRED"] | components["schemas"]["AuditEvent_LOGIN_REDEEMED"])[];
+            events: (components["schemas"]["AuditEvent_REGISTRATION_CREATED"] | components["schemas"]["AuditEvent_DEVICE_ACTIVATED"] | components["schemas"]["AuditEvent_DEVICE_IMPORTED"] | components["schemas"]["AuditEvent_ACTIVATION_FAILED"] | components["schemas"]["AuditEvent_REGISTRATION_EXHAUSTED"] | components["schemas"]["AuditEvent_REGISTRATION_EXPIRED"] | components["schemas"]["AuditEvent_REGISTRATION_DELETED"] | components["schemas"]["AuditEvent_DEVICE_RENAMED"] | components["schemas"]["AuditEvent_DEVICE_DELETED"] | components["schemas"]["AuditEvent_OTP_VERIFIED"] | components["schemas"]["AuditEvent_VERIFICATION_FAILED"] | components["schemas"]["AuditEvent_REPLAY_REFUSED"] | components["schemas"]["AuditEvent_DEVICE_LOCKED"] | components["schemas"]["AuditEvent_DEVICE_RESYNCED"] | components["schemas"]["AuditEvent_RECOVERY_CODES_ISSUED"] | components["schemas"]["AuditEvent_RECOVERY_CODE_USED"] | components["schemas"]["AuditEvent_RECOVERY_CODE_FAILED"] | components["schemas"]["AuditEvent_USER_LOCKED"] | components["schemas"]["AuditEvent_USER_ERASED"] | components["schemas"]["AuditEvent_LOGIN_REQUESTED"] | components["schemas"]["AuditEvent_LOGIN_APPROVED"] | components["schemas"]["AuditEvent_LOGIN_DENIED"] | components["schemas"]["AuditEvent_LOGIN_FAILED"] | components["schemas"]["AuditEvent_LOGIN_EXPIRED"] | components["schemas"]["AuditEvent_LOGIN_REDEEMED"])[];
             /**
              * @description Pass as cursor for the next page; null on the last page
              * @example MTIz
@@ -1273,6 +1273,22 @@ export interface components {
                 /** Format: date-time */
                 lockedUntil: string;
             };
+            /** Format: date-time */
+            createdAt: string;
+        };
+        AuditEvent_DEVICE_RESYNCED: {
+            /** Format: uuid */
+            eventId: string;
+            /** @enum {string} */
+            type: "DEVICE_RESYNCED";
+            /** @example ada */
+            userId: string;
+            /** Format: uuid */
+            deviceId: string | null;
+            /** @description The request that caused it (null for the expiry sweep) */
+            requestId: string | null;
+            /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
+            detail: Record<string, never>;
             /** Format: date-time */
             createdAt: string;
         };

@@ -21,7 +21,7 @@ export function attemptStatement(inputs: AttemptInput[]): { text: string; values
          AS i(id, client_id, user_id, step, at, threshold, lock_secs, request_id, now_step, win, max_drift, resync)
      ), target AS (
        SELECT d.id, d.last_used_step, d.failure_count, d.locked_until, i.client_id, i.user_id, i.at, i.threshold, i.lock_secs, i.request_id,
-              i.now_step, i.max_drift,
+              i.now_step, i.max_drift, i.resync,
               -- A step counts only inside the window around the device's drift (or from a resync).
               CASE WHEN i.resync OR i.step BETWEEN i.now_step + d.drift - i.win AND i.now_step + d.drift + i.win THEN i.step END AS step
          FROM devices d JOIN input i ON d.id = i.id AND d.client_id = i.client_id AND d.user_id = i.user_id
@@ -55,7 +55,7 @@ export function attemptStatement(inputs: AttemptInput[]): { text: string; values
            detail: sql(`CASE WHEN e.type = 'DEVICE_LOCKED' THEN jsonb_build_object('lockedUntil', ${isoText('x.new_lock')}) END`),
            at: sql('x.at'),
          },
-         `FROM decided x CROSS JOIN LATERAL (VALUES (1, x.ok, 'OTP_VERIFIED'), (2, x.replay, 'REPLAY_REFUSED'),
+         `FROM decided x CROSS JOIN LATERAL (VALUES (1, x.ok, CASE WHEN x.resync THEN 'DEVICE_RESYNCED' ELSE 'OTP_VERIFIED' END), (2, x.replay, 'REPLAY_REFUSED'),
                 (3, x.outcome IN ('REJECTED', 'LOCKED_NOW'), 'VERIFICATION_FAILED'), (4, x.outcome = 'LOCKED_NOW', 'DEVICE_LOCKED')) AS e(n, happened, type)
           WHERE e.happened ORDER BY x.id, e.n`,
        )}

@@ -75,15 +75,19 @@ export function importStatement(
          )}
        )
        SELECT CASE WHEN d.id IS NOT NULL THEN 'IMPORTED' WHEN j.known THEN 'EXISTS' WHEN j.taken THEN 'NAME_TAKEN'
-                   WHEN NOT EXISTS (SELECT 1 FROM slot s WHERE s.user_id = j.user_id) THEN 'LIMIT_REACHED' ELSE 'NAME_TAKEN' END AS outcome
+                   WHEN NOT EXISTS (SELECT 1 FROM slot s WHERE s.user_id = j.user_id) THEN 'LIMIT_REACHED' ELSE 'NAME_TAKEN' END AS outcome,
+              NOT j.known AND NOT j.taken AND EXISTS (SELECT 1 FROM slot s WHERE s.user_id = j.user_id) AS slotted, j.user_id
          FROM judged j LEFT JOIN device d ON d.id = j.id
         ORDER BY j.n`;
   return { text, values: p.values };
 }
 
 /**
- * After an import, the touched users' counts are set to their active devices: a row the insert
- * skipped at the last moment (a name taken by a concurrent activation) took a slot it did not use.
+ * A row the insert skipped at the last moment (its name taken by a concurrent activation) took a
+ * slot in its user's count that it did not use: given back, relative to whatever the count is now.
  */
-export const RECOUNT = `UPDATE user_device_counts c SET active = (SELECT count(*) FROM devices d WHERE d.client_id = c.client_id AND d.user_id = c.user_id AND d.status = 'ACTIVE')
-  WHERE c.client_id = $1 AND c.user_id = ANY($2::text[])`;
+export const GIVE_BACK = `UPDATE user_device_counts c SET active = c.active - g.n
+  FROM unnest($2::text[], $3::int[]) AS g(user_id, n) WHERE c.client_id = $1 AND c.user_id = g.user_id`;
+
+/** One import at a time per client: concurrent runs see each other's rows instead of racing them. */
+export const IMPORT_LOCK = `SELECT pg_advisory_xact_lock(hashtextextended('device-import:' || $1::text, 0))`;
