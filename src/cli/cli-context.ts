@@ -14,17 +14,22 @@ import { cliDatabase } from './cli-database.js';
  * starts in a fraction of a second).
  */
 export async function withClientsService<T>(action: (clients: ClientsService) => Promise<T>): Promise<T> {
-  const config = loadConfigOrExit();
+  return withCliDatabase(loadConfigOrExit(), (db) => action(new ClientsService(new ClientsRepository(db), new SystemClock())));
+}
+
+/** The CLI's connection to the service's database (see cliDatabase), closed after `action`. */
+export async function withCliDatabase<T>(config: AppConfig, action: (db: Database) => Promise<T>): Promise<T> {
   const database = await cliDatabase(config);
   const db = new Database({
     url: database.url,
     poolSize: 2,
-    timeoutMs: 10_000,
+    // Long enough for the bulk import's batches; an operator command, not a request.
+    timeoutMs: 60_000,
     preparedStatements: config.databasePreparedStatements,
     logger: createLogger('warn'),
   });
   try {
-    return await action(new ClientsService(new ClientsRepository(db), new SystemClock()));
+    return await action(db);
   } finally {
     await db.close();
     await database.release();

@@ -1,20 +1,18 @@
 import 'reflect-metadata';
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, statSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { effectivePolicy } from '../auth/client-policy.js';
 import { ClientsRepository } from '../auth/clients.repository.js';
-import { createLogger } from '../common/logger.js';
-import { parseEncryptionKeys, UUID_V4 } from '../config/config.js';
-import { Database } from '../database/database.js';
+import { type AppConfig, parseEncryptionKeys, UUID_V4 } from '../config/config.js';
+import { type Database } from '../database/database.js';
 import { type ImportCandidate, importCandidate } from '../devices/device-import.js';
 import { DeviceImportsRepository } from '../devices/device-imports.repository.js';
 import { deviceNameKey } from '../devices/device-name.js';
 import { DeviceSecrets } from '../devices/device-secrets.js';
 import { loadOrCreateState } from '../embedded/embedded-database.js';
 import { SecretBox } from '../totp/secret-box.js';
-import { cliDatabase } from './cli-database.js';
-import { describeFailure, loadConfigOrExit } from './cli-context.js';
+import { describeFailure, loadConfigOrExit, withCliDatabase } from './cli-context.js';
 
 const USAGE = `Usage: npm run devices:import -- --client <uuid> --file devices.jsonl [--report errors.jsonl] [--batch 1000]
   One JSON object per line: {"externalId", "userId", "deviceName", "secret" (base32), "algorithm"?, "digits"?, "period"?}.
@@ -41,115 +39,120 @@ async function main(): Promise<number> {
   const batchSize = Number(values.batch ?? 1000);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 5000) throw new UsageError('--batch must be 1-5000');
   const config = loadConfigOrExit();
-  const database = await cliDatabase(config);
-  const db = new Database({
-    url: database.url,
-    poolSize: 2,
-    timeoutMs: 60_000,
-    preparedStatements: config.databasePreparedStatements,
-    logger: createLogger('warn'),
-  });
   const reportPath = values.report ?? `${values.file}.errors.jsonl`;
   const report = createWriteStream(reportPath);
   try {
-    const client = await new ClientsRepository(db).findById(clientId);
-    if (client === null) throw new UsageError(`No client ${clientId}`);
-    const policy = effectivePolicy(config, client.policy);
-    const keys = config.encryptionKeys.length > 0 ? config.encryptionKeys : parseEncryptionKeys(loadOrCreateState(config).encryptionKey, []);
-    const secrets = new DeviceSecrets(new SecretBox(keys), config);
-    const imports = new DeviceImportsRepository(db);
-    const tally: Tally = { lines: 0, imported: 0, existing: 0, failed: 0 };
-    const started = performance.now();
-    const fail = (line: number, externalId: unknown, error: string) => {
-      tally.failed++;
-      report.write(`${JSON.stringify({ line, externalId: typeof externalId === 'string' ? externalId : null, error })}\n`);
-    };
-    let batch: Array<{ line: number; candidate: ImportCandidate }> = [];
-    const seen = new Set<string>();
-    // An external id twice in the file: the second line is an error, not "existing".
-    const externalIds = new Set<string>();
-    const flush = async () => {
-      const outcomes = await imports.insert(
-        clientId,
-        policy.maxActivePerUser,
-        batch.map((b) => b.candidate),
-        null,
-      );
-      outcomes.forEach((outcome, i) => {
-        const { line, candidate } = batch[i];
-        if (outcome === 'IMPORTED') tally.imported++;
-        else if (outcome === 'EXISTS') tally.existing++;
-        else
-          fail(
-            line,
-            candidate.externalId,
-            outcome === 'NAME_TAKEN'
-              ? 'the user already has an active device with this name'
-              : `the user would have more than ${policy.maxActivePerUser} active devices`,
-          );
-      });
-      batch = [];
-      seen.clear();
-      progress(tally, performance.now() - started, size === 0 ? 1 : input.bytesRead / size);
-    };
-    const input = createReadStream(values.file);
-    const size = statSync(values.file).size;
-    const lines = createInterface({ input, crlfDelay: Infinity });
-    for await (let text of lines) {
-      const line = ++tally.lines;
-      if (line === 1 && text.startsWith('\uFEFF')) text = text.slice(1);
-      if (text.trim() === '') {
-        tally.lines--;
-        continue;
-      }
-      let input: Record<string, unknown>;
-      try {
-        const parsed: unknown = JSON.parse(text);
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error();
-        input = parsed as Record<string, unknown>;
-      } catch {
-        fail(line, undefined, 'not a JSON object');
-        continue;
-      }
-      if (typeof input.externalId !== 'string') {
-        fail(line, input.externalId, 'externalId is required in a bulk import (it makes a second run safe)');
-        continue;
-      }
-      const checked = importCandidate(input, { clientId, policy, secrets, now: new Date() });
-      if ('problems' in checked) {
-        fail(line, input.externalId, checked.problems.map((p) => `${p.field}: ${p.message}`).join('; '));
-        continue;
-      }
-      const { device, externalId } = checked.candidate;
-      if (externalIds.has(externalId ?? '')) {
-        fail(line, externalId, 'this externalId is on an earlier line of the file');
-        continue;
-      }
-      externalIds.add(externalId ?? '');
-      // One statement may not hold an external id, or a user's name, twice.
-      const ids = [`x:${externalId}`, `n:${device.userId}\u0000${deviceNameKey(device.deviceName)}`];
-      if (ids.some((id) => seen.has(id))) await flush();
-      ids.forEach((id) => seen.add(id));
-      batch.push({ line, candidate: checked.candidate });
-      if (batch.length >= batchSize) await flush();
-    }
-    if (batch.length > 0) await flush();
-    const seconds = (performance.now() - started) / 1000;
-    process.stderr.write('\n');
-    const summary = {
-      file: values.file,
-      ...tally,
-      seconds: Number(seconds.toFixed(2)),
-      perSecond: Math.round(tally.lines / Math.max(seconds, 0.001)),
-      report: reportPath,
-    };
-    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    return tally.failed > 0 ? 2 : 0;
+    const file = values.file;
+    return await withCliDatabase(config, (db) => importFile(db, config, { file, clientId, batchSize, report, reportPath }));
   } finally {
     await new Promise((resolve) => report.end(resolve));
-    await db.close();
-    await database.release();
   }
+}
+
+interface ImportRun {
+  file: string;
+  clientId: string;
+  batchSize: number;
+  report: WriteStream;
+  reportPath: string;
+}
+
+/** Imports the file batch by batch; 0 when every line was imported or already was, 2 when some failed. */
+async function importFile(db: Database, config: AppConfig, run: ImportRun): Promise<number> {
+  const { file, clientId, batchSize, report, reportPath } = run;
+  const client = await new ClientsRepository(db).findById(clientId);
+  if (client === null) throw new UsageError(`No client ${clientId}`);
+  const policy = effectivePolicy(config, client.policy);
+  const keys = config.encryptionKeys.length > 0 ? config.encryptionKeys : parseEncryptionKeys(loadOrCreateState(config).encryptionKey, []);
+  const secrets = new DeviceSecrets(new SecretBox(keys), config);
+  const imports = new DeviceImportsRepository(db);
+  const tally: Tally = { lines: 0, imported: 0, existing: 0, failed: 0 };
+  const started = performance.now();
+  const fail = (line: number, externalId: unknown, error: string) => {
+    tally.failed++;
+    report.write(`${JSON.stringify({ line, externalId: typeof externalId === 'string' ? externalId : null, error })}\n`);
+  };
+  let batch: Array<{ line: number; candidate: ImportCandidate }> = [];
+  const seen = new Set<string>();
+  // An external id twice in the file: the second line is an error, not "existing".
+  const externalIds = new Set<string>();
+  const flush = async () => {
+    const outcomes = await imports.insert(
+      clientId,
+      policy.maxActivePerUser,
+      batch.map((b) => b.candidate),
+      null,
+    );
+    outcomes.forEach((outcome, i) => {
+      const { line, candidate } = batch[i];
+      if (outcome === 'IMPORTED') tally.imported++;
+      else if (outcome === 'EXISTS') tally.existing++;
+      else
+        fail(
+          line,
+          candidate.externalId,
+          outcome === 'NAME_TAKEN'
+            ? 'the user already has an active device with this name'
+            : `the user would have more than ${policy.maxActivePerUser} active devices`,
+        );
+    });
+    batch = [];
+    seen.clear();
+    progress(tally, performance.now() - started, size === 0 ? 1 : input.bytesRead / size);
+  };
+  const input = createReadStream(file);
+  const size = statSync(file).size;
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  for await (let text of lines) {
+    const line = ++tally.lines;
+    if (line === 1 && text.startsWith('\uFEFF')) text = text.slice(1);
+    if (text.trim() === '') {
+      tally.lines--;
+      continue;
+    }
+    let input: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error();
+      input = parsed as Record<string, unknown>;
+    } catch {
+      fail(line, undefined, 'not a JSON object');
+      continue;
+    }
+    if (typeof input.externalId !== 'string') {
+      fail(line, input.externalId, 'externalId is required in a bulk import (it makes a second run safe)');
+      continue;
+    }
+    const checked = importCandidate(input, { clientId, policy, secrets, now: new Date() });
+    if ('problems' in checked) {
+      fail(line, input.externalId, checked.problems.map((p) => `${p.field}: ${p.message}`).join('; '));
+      continue;
+    }
+    const { device, externalId } = checked.candidate;
+    if (externalIds.has(externalId ?? '')) {
+      fail(line, externalId, 'this externalId is on an earlier line of the file');
+      continue;
+    }
+    externalIds.add(externalId ?? '');
+    // One statement may not hold an external id, or a user's name, twice.
+    const ids = [`x:${externalId}`, `n:${device.userId}\u0000${deviceNameKey(device.deviceName)}`];
+    if (ids.some((id) => seen.has(id))) await flush();
+    ids.forEach((id) => seen.add(id));
+    batch.push({ line, candidate: checked.candidate });
+    if (batch.length >= batchSize) await flush();
+  }
+  if (batch.length > 0) await flush();
+  const seconds = (performance.now() - started) / 1000;
+  process.stderr.write('\n');
+  const summary = {
+    file,
+    ...tally,
+    seconds: Number(seconds.toFixed(2)),
+    perSecond: Math.round(tally.lines / Math.max(seconds, 0.001)),
+    report: reportPath,
+  };
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  return tally.failed > 0 ? 2 : 0;
 }
 
 /** A progress bar on stderr, redrawn in place on a terminal (a line per batch otherwise). */

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
 import { RedisCounterStore } from '../../src/counters/redis-counter.store.js';
-import { RedisLoginRequestStore } from '../../src/login/redis-login-request.store.js';
 import { pendingKeys } from '../../src/pending/pending-keys.js';
 import { RedisPendingStore } from '../../src/pending/redis-pending.store.js';
 import { keySlot } from '../support/cluster-slot.js';
@@ -18,7 +16,7 @@ import {
   type TestEnvironment,
 } from '../support/harness.js';
 import { sleep } from '../support/otp.js';
-import { loginStoreContract } from '../support/login-contract.js';
+import { loginStoreContract, twoRedisLoginStores } from '../support/login-contract.js';
 import { pendingStoreContract } from '../support/pending-contract.js';
 import { ensureTopologyPackages, ManagedRedisCluster, redisCli } from '../support/topologies.js';
 
@@ -47,22 +45,7 @@ counterStoreContract('Redis Cluster', async () => {
   };
 });
 
-loginStoreContract('Redis Cluster', async () => {
-  const nodes = (await cluster).nodes;
-  const [one, two] = await Promise.all([connectedRedis(clusterRedis(nodes)), connectedRedis(clusterRedis(nodes))]);
-  const prefix = `login-contract:${randomBytes(4).toString('hex')}:`;
-  const logger = pino({ level: 'silent' });
-  const first = new RedisLoginRequestStore(one, prefix, logger, 1000);
-  const second = new RedisLoginRequestStore(two, prefix, logger, 1000);
-  return {
-    first,
-    second,
-    close: async () => {
-      await Promise.all([first.close(), second.close()]);
-      await Promise.all([one.close(), two.close()]);
-    },
-  };
-});
+loginStoreContract('Redis Cluster', async () => twoRedisLoginStores(clusterRedis((await cluster).nodes)));
 
 describe('the service on a Redis Cluster (3 masters)', () => {
   let env: TestEnvironment;

@@ -2,19 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createClient } from 'redis';
-import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
-import { RedisLoginRequestStore } from '../../src/login/redis-login-request.store.js';
-import {
-  connectedRedis,
-  createEnvironment,
-  destroyEnvironment,
-  sentinelRedis,
-  startApp,
-  type TestApp,
-  type TestEnvironment,
-} from '../support/harness.js';
-import { loginStoreContract } from '../support/login-contract.js';
+import { createEnvironment, destroyEnvironment, sentinelRedis, startApp, type TestApp, type TestEnvironment } from '../support/harness.js';
+import { loginStoreContract, twoRedisLoginStores } from '../support/login-contract.js';
 import { sleep } from '../support/otp.js';
 import { freePort, ManagedRedis } from '../support/processes.js';
 import { ensureTopologyPackages, ManagedSentinel } from '../support/topologies.js';
@@ -78,20 +67,7 @@ after(() => loginSentinel.destroy());
 loginStoreContract('Redis Sentinel', async () => {
   ensureTopologyPackages();
   await loginSentinel.start();
-  const config = sentinelRedis(loginSentinel.sentinels, loginSentinel.name);
-  const [one, two] = await Promise.all([connectedRedis(config), connectedRedis(config)]);
-  const prefix = `login-contract:${randomBytes(4).toString('hex')}:`;
-  const logger = pino({ level: 'silent' });
-  const first = new RedisLoginRequestStore(one, prefix, logger, 1000);
-  const second = new RedisLoginRequestStore(two, prefix, logger, 1000);
-  return {
-    first,
-    second,
-    close: async () => {
-      await Promise.all([first.close(), second.close()]);
-      await Promise.all([one.close(), two.close()]);
-    },
-  };
+  return twoRedisLoginStores(sentinelRedis(loginSentinel.sentinels, loginSentinel.name));
 });
 
 describe('Redis Sentinel failover, without restarting the service', () => {

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { LoginRequest } from '../../src/login/login-request.js';
+import { pino } from 'pino';
 import type { LoginRequestStore } from '../../src/login/login-request.store.js';
+import { RedisLoginRequestStore } from '../../src/login/redis-login-request.store.js';
+import type { RedisConfig } from '../../src/config/config.js';
+import { connectedRedis } from './harness.js';
 
 function loginRequest(over: Partial<LoginRequest> = {}): LoginRequest {
   const now = Date.now();
@@ -142,4 +146,21 @@ export function loginStoreContract(name: string, open: () => Promise<LoginStoreS
       assert.ok(performance.now() - started < 1000);
     });
   });
+}
+
+/** Two Redis stores on two connections of one topology (two replicas), under a fresh prefix. */
+export async function twoRedisLoginStores(config?: RedisConfig): Promise<LoginStoreSubject> {
+  const prefix = `login-contract:${randomBytes(4).toString('hex')}:`;
+  const [one, two] = await Promise.all([connectedRedis(config), connectedRedis(config)]);
+  const logger = pino({ level: 'silent' });
+  const first = new RedisLoginRequestStore(one, prefix, logger, 1000);
+  const second = new RedisLoginRequestStore(two, prefix, logger, 1000);
+  return {
+    first,
+    second,
+    close: async () => {
+      await Promise.all([first.close(), second.close()]);
+      await Promise.all([one.close(), two.close()]);
+    },
+  };
 }
