@@ -19,6 +19,21 @@ type VerificationKey = Pick<Device, 'id' | 'userId' | 'sealedSecret' | 'algorith
 };
 const KEY_CACHE_SIZE = 50_000;
 
+/** One decided code as the API answers it: `ok` when accepted, the error otherwise. */
+function answerOf(result: AttemptResult, now: Date, ok: OtpAcceptedDto): OtpAcceptedDto {
+  switch (result.outcome) {
+    case 'ACCEPTED':
+      return ok;
+    case 'NOT_FOUND':
+      throw deviceNotFound();
+    case 'LOCKED':
+    case 'LOCKED_NOW':
+      throw deviceLocked(result.lockedUntil!, now);
+    case 'REJECTED':
+      throw invalidOtp();
+  }
+}
+
 const accepted = (deviceId: string): OtpAcceptedDto => ({ status: 'SUCCESS', message: 'OTP has been validated successfully', deviceId });
 
 /**
@@ -62,18 +77,8 @@ export class VerificationService {
     if (key.lockedUntil !== undefined && key.lockedUntil > now) throw deviceLocked(key.lockedUntil, now);
     const result = await this.attempt(caller, key, otp, now);
     if (result.lockedUntil !== null) key.lockedUntil = result.lockedUntil;
-    switch (result.outcome) {
-      case 'ACCEPTED':
-        return accepted(deviceId);
-      case 'NOT_FOUND':
-        this.keys.delete(cacheKey);
-        throw deviceNotFound();
-      case 'LOCKED':
-      case 'LOCKED_NOW':
-        throw deviceLocked(result.lockedUntil!, now);
-      case 'REJECTED':
-        throw invalidOtp();
-    }
+    if (result.outcome === 'NOT_FOUND') this.keys.delete(cacheKey);
+    return answerOf(result, now, accepted(deviceId));
   }
 
   /**
@@ -87,18 +92,9 @@ export class VerificationService {
     if (device.lockedUntil !== null && device.lockedUntil > now) throw deviceLocked(device.lockedUntil, now);
     const step = this.secrets.consecutive(caller.clientId, device.id, device.sealedSecret, device, first, second, now);
     const result = await this.attempt(caller, device, second, now, { step: step ?? null, resync: true });
+    // Its drift moved: this replica's cached copy must not centre the next code on the old one.
     this.keys.delete(`${caller.clientId}:${userId}:${deviceId}`);
-    switch (result.outcome) {
-      case 'ACCEPTED':
-        return { status: 'SUCCESS', message: 'The device is resynchronised', deviceId: device.id };
-      case 'NOT_FOUND':
-        throw deviceNotFound();
-      case 'LOCKED':
-      case 'LOCKED_NOW':
-        throw deviceLocked(result.lockedUntil!, now);
-      case 'REJECTED':
-        throw invalidOtp();
-    }
+    return answerOf(result, now, { status: 'SUCCESS', message: 'The device is resynchronised', deviceId: device.id });
   }
 
   /**
