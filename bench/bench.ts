@@ -146,6 +146,8 @@ async function main(): Promise<void> {
       RATE_LIMIT_PER_CLIENT_PER_SECOND: '0',
       MAX_PENDING_PER_CLIENT: '10000000',
       DB_POOL_SIZE: process.env.DB_POOL_SIZE ?? '20',
+      // Metrics on, as in production (BENCH_METRICS=off measures what they cost).
+      METRICS_PORT: process.env.BENCH_METRICS === 'off' ? '0' : String(await freePort()),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

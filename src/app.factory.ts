@@ -10,6 +10,7 @@ import { hardenHttp, serverOptions } from './common/http-server.js';
 import { keepIdempotentAnswers } from './idempotency/idempotency.interceptor.js';
 import { IdempotencyStore } from './idempotency/idempotency.store.js';
 import { NestPinoLogger } from './common/logger.js';
+import { nameServerSpan } from './observability/span-names.js';
 import { buildDocument, type DocumentInputs, serveDocs } from './common/swagger.js';
 import { createValidationPipe } from './common/validation.js';
 
@@ -63,9 +64,13 @@ export async function createApp(runtime: Runtime): Promise<NestFastifyApplicatio
   // Callback-style hooks: no promise per request on the hot path.
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    nameServerSpan(request.method, request.routeOptions.url);
     done();
   });
+  const { metrics } = runtime;
   fastify.addHook('onResponse', (request, reply, done) => {
+    // The route template (never the path, which holds user and device ids).
+    if (metrics.enabled) metrics.httpRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     if (logger.isLevelEnabled('info')) {
       logger.info(
         {

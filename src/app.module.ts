@@ -22,6 +22,8 @@ import { CounterStore } from './counters/counter.store.js';
 import { PendingStore } from './pending/pending.store.js';
 import { RedisConnection } from './redis/redis-connection.js';
 import { SecretBox } from './totp/secret-box.js';
+import { Metrics } from './observability/metrics.js';
+import { ObservabilityModule } from './observability/observability.module.js';
 
 /** What the bootstrap resolved before Nest starts: configuration, logger, clock, database and the stores. */
 export interface Runtime {
@@ -30,6 +32,8 @@ export interface Runtime {
   clock: Clock;
   db: Database;
   batches: BatchedStatements;
+  /** Prometheus metrics, or the base class that records nothing (METRICS_PORT=0). */
+  metrics: Metrics;
   /** Absent in the embedded mode, whose stores live in the process. */
   redis: RedisConnection | undefined;
   store: PendingStore;
@@ -54,6 +58,7 @@ class CoreModule {
         // Closed by Nest after the HTTP server has drained (Database.onApplicationShutdown).
         { provide: Database, useValue: runtime.db },
         { provide: BatchedStatements, useValue: runtime.batches },
+        { provide: Metrics, useValue: runtime.metrics },
         { provide: PendingStore, useValue: runtime.store },
         { provide: CounterStore, useValue: runtime.counters },
         { provide: LoginRequestStore, useValue: runtime.loginRequests },
@@ -65,7 +70,19 @@ class CoreModule {
         { provide: SecretBox, useValue: runtime.box },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
       ],
-      exports: [APP_CONFIG, LOGGER, Clock, Database, BatchedStatements, PendingStore, CounterStore, LoginRequestStore, IdempotencyStore, SecretBox],
+      exports: [
+        APP_CONFIG,
+        LOGGER,
+        Clock,
+        Database,
+        BatchedStatements,
+        Metrics,
+        PendingStore,
+        CounterStore,
+        LoginRequestStore,
+        IdempotencyStore,
+        SecretBox,
+      ],
     };
   }
 }
@@ -84,6 +101,7 @@ export class AppModule {
         UsersModule,
         LoginModule,
         HealthModule,
+        ObservabilityModule,
         ...(runtime.demoClientId === undefined ? [] : [DemoModule.forRoot(runtime.demoClientId)]),
       ],
     };

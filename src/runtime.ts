@@ -18,6 +18,8 @@ import { MemoryPendingStore } from './pending/memory-pending.store.js';
 import { RedisPendingStore } from './pending/redis-pending.store.js';
 import { RedisConnection } from './redis/redis-connection.js';
 import { SecretBox } from './totp/secret-box.js';
+import { Metrics } from './observability/metrics.js';
+import { PrometheusMetrics } from './observability/prometheus-metrics.js';
 
 export interface PreparedRuntime extends Runtime {
   /** Stops what the runtime started (the embedded Postgres); after the application has closed. */
@@ -26,8 +28,16 @@ export interface PreparedRuntime extends Runtime {
   embedded?: { state: EmbeddedState; databaseDir: string };
 }
 
-function database(config: AppConfig, url: string, readUrl: string | undefined, logger: Logger): { db: Database; batches: BatchedStatements } {
+function database(
+  config: AppConfig,
+  url: string,
+  readUrl: string | undefined,
+  logger: Logger,
+): { db: Database; batches: BatchedStatements; metrics: Metrics } {
+  // METRICS_PORT=0: the base class, which records nothing.
+  const metrics = config.metricsPort === 0 ? new Metrics() : new PrometheusMetrics();
   const db = new Database({
+    metrics,
     url,
     readUrl,
     poolSize: config.dbPoolSize,
@@ -36,7 +46,7 @@ function database(config: AppConfig, url: string, readUrl: string | undefined, l
     logger,
   });
   logger.info(db.describe(), 'postgres');
-  return { db, batches: new BatchedStatements({ poolSize: config.dbPoolSize, timeoutMs: config.dependencyTimeoutMs }) };
+  return { db, metrics, batches: new BatchedStatements({ poolSize: config.dbPoolSize, timeoutMs: config.dependencyTimeoutMs, metrics }) };
 }
 
 /**
@@ -51,13 +61,14 @@ export async function prepareRuntime(
 ): Promise<PreparedRuntime> {
   if (config.databaseUrl !== undefined && config.redis !== undefined) {
     await migrate(config.migrationDatabaseUrl ?? config.databaseUrl, logger);
-    const redis = await connectRedis(config.redis, config.dependencyTimeoutMs, logger);
+    const data = database(config, config.databaseUrl, config.databaseReadUrl, logger);
+    const redis = await connectRedis(config.redis, config.dependencyTimeoutMs, logger, data.metrics);
     const box = new SecretBox(config.encryptionKeys);
     return {
       config,
       logger,
       clock,
-      ...database(config, config.databaseUrl, config.databaseReadUrl, logger),
+      ...data,
       redis,
       // Registrations stored before keys were hash-tagged are found and moved (one node only: that
       // layout never worked on a cluster).
@@ -99,8 +110,8 @@ export async function prepareRuntime(
  * Connects to Redis without waiting for it (the service starts, not ready, while Redis is down),
  * but refuses to start when the server that answers is not the configured topology.
  */
-async function connectRedis(config: RedisConfig, timeoutMs: number, logger: Logger): Promise<RedisConnection> {
-  const redis = new RedisConnection({ config, timeoutMs, logger });
+async function connectRedis(config: RedisConfig, timeoutMs: number, logger: Logger, metrics: Metrics): Promise<RedisConnection> {
+  const redis = new RedisConnection({ config, timeoutMs, logger, metrics });
   redis.connect();
   // Given a moment to answer; if it does not, the check runs again whenever it connects.
   const until = performance.now() + 2 * timeoutMs;

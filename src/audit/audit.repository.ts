@@ -45,6 +45,7 @@ export class AuditRepository {
   ) {
     // Group commit: events arriving while one INSERT runs go together in the next one.
     this.inserts = batches.create(
+      'audit_insert',
       async (events) => {
         const column = <T>(f: (e: Omit<AuditEvent, 'seq'>) => T): T[] => events.map(f);
         await db.query(INSERT, [
@@ -90,18 +91,14 @@ export class AuditRepository {
    * Writes REGISTRATION_EXPIRED for registrations whose TTL has passed with no other outcome.
    * Registrations expire silently in the pending store; this sweep makes the expiry visible. Runs on
    * one replica at a time (advisory lock; the others skip) and may take longer than a request may.
-   * Returns the number recorded, or undefined when another replica holds the sweep.
+   * Returns the numbers recorded, or undefined when another replica holds the sweep.
    */
-  recordExpiries(now: Date, lookbackHours: number): Promise<number | undefined> {
+  recordExpiries(now: Date, lookbackHours: number): Promise<{ registrations: number; logins: number } | undefined> {
     return this.db.transaction(async (tx) => {
       const [lock] = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [EXPIRY_SWEEP_LOCK]);
       if (lock?.ok !== true) return undefined;
-      let count = 0;
-      for (const statement of [REGISTRATION_EXPIRIES, LOGIN_EXPIRIES]) {
-        const [row] = await tx.query<{ n: number }>(statement, [now, lookbackHours], { timeoutMs: 60_000 });
-        count += row?.n ?? 0;
-      }
-      return count;
+      const count = async (statement: string) => (await tx.query<{ n: number }>(statement, [now, lookbackHours], { timeoutMs: 60_000 }))[0]?.n ?? 0;
+      return { registrations: await count(REGISTRATION_EXPIRIES), logins: await count(LOGIN_EXPIRIES) };
     });
   }
 }

@@ -5,6 +5,7 @@ import type { Caller } from '../common/caller.js';
 import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/logger.js';
 import { PeriodicTask } from '../common/periodic.js';
+import { Metrics } from '../observability/metrics.js';
 import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, type PageQueryDto } from '../common/pagination.js';
 import type { AuditEvent, AuditEventType } from './audit-event.js';
 import type { AuditEventDto, AuditEventsPageDto } from './audit.dto.js';
@@ -30,6 +31,7 @@ export class AuditService implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly events: AuditRepository,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly metrics: Metrics,
   ) {
     this.sweeper = new PeriodicTask('expiry sweep', EXPIRY_SWEEP_MS, () => this.sweepExpiries(), logger);
   }
@@ -88,7 +90,9 @@ export class AuditService implements OnApplicationBootstrap, OnApplicationShutdo
 
   async sweepExpiries(): Promise<void> {
     const count = await this.events.recordExpiries(this.clock.now(), 48);
-    if (count !== undefined && count > 0) this.logger.info({ count }, 'expired registrations recorded');
+    if (count === undefined) return;
+    this.metrics.registration('expired', count.registrations);
+    if (count.registrations + count.logins > 0) this.logger.info(count, 'expired registrations and login requests recorded');
   }
 }
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Metrics } from '../observability/metrics.js';
 import type { Logger } from 'pino';
 import { DependencyUnavailableError } from '../common/domain-error.js';
 import { LOGGER } from '../common/logger.js';
@@ -38,9 +39,23 @@ export class TokenService {
     private readonly directory: ClientDirectory,
     private readonly signer: TokenSigner,
     private readonly counters: CounterStore,
+    private readonly metrics: Metrics,
   ) {}
 
   async issue(request: TokenRequest): Promise<TokenResponse> {
+    try {
+      const response = await this.grant(request);
+      this.metrics.tokenGranted();
+      return response;
+    } catch (error) {
+      this.metrics.tokenFailed(
+        error instanceof OAuthError ? error.error : error instanceof DependencyUnavailableError ? 'unavailable' : 'server_error',
+      );
+      throw error;
+    }
+  }
+
+  private async grant(request: TokenRequest): Promise<TokenResponse> {
     const params = readParams(request.body);
     const grantType = params.get('grant_type');
     if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required');

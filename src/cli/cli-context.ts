@@ -4,7 +4,7 @@ import { ClientsService } from '../auth/clients.service.js';
 import { SystemClock } from '../common/clock.js';
 import { DependencyUnavailableError } from '../common/domain-error.js';
 import { createLogger } from '../common/logger.js';
-import { type AppConfig, ConfigError, loadConfig } from '../config/config.js';
+import { type AppConfig, loadConfigOrExit } from '../config/config.js';
 import { Database } from '../database/database.js';
 import { cliDatabase } from './cli-database.js';
 
@@ -33,18 +33,6 @@ export async function withCliDatabase<T>(config: AppConfig, action: (db: Databas
   } finally {
     await db.close();
     await database.release();
-  }
-}
-
-export function loadConfigOrExit(): AppConfig {
-  try {
-    return loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
   }
 }
 

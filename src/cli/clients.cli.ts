@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { ClientInputError } from '../auth/clients.service.js';
 import { UUID_V4 } from '../config/config.js';
 import { compatibilityWarning, effectivePolicy, type PolicyOverrides } from '../auth/client-policy.js';
-import { describeFailure, loadConfigOrExit, withClientsService } from './cli-context.js';
+import { loadConfigOrExit } from '../config/config.js';
+import { describeFailure, withClientsService } from './cli-context.js';
 
 const USAGE = `Usage:
   npm run client:create -- --name "Acme web" --scopes "devices:write devices:read otp:verify"

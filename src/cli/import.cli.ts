@@ -12,7 +12,8 @@ import { deviceNameKey } from '../devices/device-name.js';
 import { DeviceSecrets } from '../devices/device-secrets.js';
 import { loadOrCreateState } from '../embedded/embedded-database.js';
 import { SecretBox } from '../totp/secret-box.js';
-import { describeFailure, loadConfigOrExit, withCliDatabase } from './cli-context.js';
+import { loadConfigOrExit } from '../config/config.js';
+import { describeFailure, withCliDatabase } from './cli-context.js';
 
 const USAGE = `Usage: npm run devices:import -- --client <uuid> --file devices.jsonl [--report errors.jsonl] [--batch 1000]
   One JSON object per line: {"externalId", "userId", "deviceName", "secret" (base32), "algorithm"?, "digits"?, "period"?}.

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { createLogger } from '../common/logger.js';
 import { migrate } from '../runtime.js';
-import { describeFailure, loadConfigOrExit } from './cli-context.js';
+import { loadConfigOrExit } from '../config/config.js';
+import { describeFailure } from './cli-context.js';
 import { cliDatabase } from './cli-database.js';
 
 /** npm run migration:run — the same migrations the service runs at start-up, under the same lock. */

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { NO_METRICS } from '../observability/metrics.js';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     clock,
     db: new Database({ url: config.databaseUrl!, poolSize: 1, timeoutMs: 1000, preparedStatements: true, logger }),
     batches: new BatchedStatements({ poolSize: 1, timeoutMs: 1000 }),
+    metrics: NO_METRICS,
     redis: undefined,
     store: new MemoryPendingStore(() => clock.nowMs()),
     counters: new MemoryCounterStore(() => clock.nowMs()),

@@ -15,6 +15,8 @@ export interface BatcherOptions<I> {
    */
   queueTimeoutMs?: number;
   queueTimeoutError?: () => unknown;
+  /** Told of each batch as it starts: its size and how long each input waited (ms), for metrics. */
+  onBatch?: (size: number, waitsMs: number[]) => void;
 }
 
 /** An output that fails its own input only (the others of the batch still get theirs). */
@@ -132,6 +134,14 @@ export class Batcher<I, O> {
   }
 
   private async execute(batch: Array<Waiting<I, O>>): Promise<void> {
+    const { onBatch } = this.options;
+    if (onBatch !== undefined) {
+      const now = performance.now();
+      onBatch(
+        batch.length,
+        batch.map((w) => now - w.since),
+      );
+    }
     try {
       const outputs = await this.run(batch.map((w) => w.input));
       if (outputs.length !== batch.length) throw new Error(`batch answered ${outputs.length} results for ${batch.length} inputs`);

@@ -1,15 +1,42 @@
 import type { LoggerService } from '@nestjs/common';
+import { context, trace } from '@opentelemetry/api';
 import { type DestinationStream, pino, type Logger } from 'pino';
-import type { LogLevel } from '../config/config.js';
+import pretty from 'pino-pretty';
+import type { AppConfig, LogLevel } from '../config/config.js';
+
+export interface LogOptions {
+  /** LOG_FORMAT: auto is readable on a terminal outside production, JSON otherwise. */
+  format?: AppConfig['logFormat'];
+  nodeEnv?: AppConfig['nodeEnv'];
+  /** Tracing is on: each line logged inside a traced request carries its trace_id and span_id. */
+  traced?: boolean;
+}
+
+/** Readable one-line logs on stdout (development and embedded mode on a terminal). */
+export function isPretty(options: LogOptions, destination?: DestinationStream): boolean {
+  if (destination !== undefined || options.format === 'json') return false;
+  return options.format === 'pretty' || (options.nodeEnv !== 'production' && process.stdout.isTTY === true);
+}
+
+/** The active span's ids, for log lines (W3C trace context: what a trace backend links a line by). */
+function traceIds(): Record<string, string> {
+  const span = trace.getSpan(context.active());
+  if (span === undefined) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
+}
 
 /**
- * Structured JSON logs. The service never passes a secret, OTP or token to the logger; the
- * redaction list is a second line of defence should a future log call pass a whole body.
+ * Structured JSON logs (or, for people at a terminal, pino-pretty's one-liners). The service never
+ * passes a secret, OTP or token to the logger; the redaction list is a second line of defence
+ * should a future log call pass a whole body.
  */
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+export function createLogger(level: LogLevel, destination?: DestinationStream, options: LogOptions = {}): Logger {
+  const readable = isPretty(options, destination);
   return pino(
     {
       level,
+      ...(options.traced === true && { mixin: traceIds }),
       serializers: { err: safeError },
       base: { service: 'totp-device-registration' },
       timestamp: pino.stdTimeFunctions.isoTime,
@@ -28,16 +55,28 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
         censor: '[redacted]',
       },
     },
-    destination,
+    readable
+      ? pretty({
+          sync: true,
+          colorize: process.stdout.isTTY === true,
+          singleLine: true,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname,service',
+        })
+      : destination,
   );
 }
 
-/** Nest's own messages (bootstrap, lifecycle) through the same JSON logger. */
+// Nest's start-up chatter (a line per module and per route): debug, so the banner stays in view.
+const CHATTY = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
+
+/** Nest's own messages (bootstrap, lifecycle) through the same logger. */
 export class NestPinoLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, context?: string): void {
-    this.logger.info({ context }, String(message));
+    if (context !== undefined && CHATTY.has(context)) this.logger.debug({ context }, String(message));
+    else this.logger.info({ context }, String(message));
   }
   error(message: unknown, stack?: string, context?: string): void {
     this.logger.error({ context, stack }, String(message));

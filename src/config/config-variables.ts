@@ -103,6 +103,27 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; de
   },
   { name: 'LOG_LEVEL', default: 'info', description: 'fatal | error | warn | info | debug | trace | silent.' },
   {
+    name: 'LOG_FORMAT',
+    default: 'auto',
+    description: 'json | pretty | auto. auto: readable one-line logs when stdout is a terminal and NODE_ENV is not production, JSON otherwise.',
+  },
+  {
+    name: 'METRICS_PORT',
+    default: '9464',
+    description: 'Port of GET /metrics (Prometheus text format), on HOST and apart from the API port; 0 turns metrics off.',
+  },
+  {
+    name: 'OTEL_TRACES_EXPORTER',
+    default: '(none: tracing off)',
+    description:
+      'otlp | console | none. Tracing is on when this names an exporter or OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set; the other standard OTEL_* variables apply (OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_PROTOCOL, _HEADERS, OTEL_TRACES_SAMPLER, OTEL_SDK_DISABLED).',
+  },
+  {
+    name: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    default: '(none)',
+    description: 'OTLP collector base URL, e.g. http://otel-collector:4318 (http/protobuf; /v1/traces is appended).',
+  },
+  {
     name: 'SHUTDOWN_DRAIN_SECONDS',
     default: '0',
     description: 'On SIGTERM, seconds of answering readiness 503 (while serving) before closing; 5-10 behind a load balancer.',

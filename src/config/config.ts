@@ -50,6 +50,10 @@ export interface AppConfig {
     idempotencyKeysPerClientPerHour: number;
   };
   logLevel: LogLevel;
+  /** Log lines as JSON, or readable one-liners; auto: readable on a terminal outside production. */
+  logFormat: 'auto' | 'json' | 'pretty';
+  /** Port of GET /metrics (Prometheus); 0: no metrics at all. */
+  metricsPort: number;
   /** false, a hop count, or proxy addresses/CIDRs (see TRUST_PROXY). */
   trustProxy: false | number | string[];
   http: { requestTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number };
@@ -134,6 +138,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       idempotencyKeysPerClientPerHour: r.int('IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR', 10_000, 1, 10_000_000),
     },
     logLevel: r.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    logFormat: r.oneOf('LOG_FORMAT', 'auto', ['auto', 'json', 'pretty'] as const),
+    metricsPort: r.int('METRICS_PORT', 9464, 0, 65535),
     trustProxy: r.trustProxy('TRUST_PROXY'),
     http: {
       requestTimeoutMs: r.int('REQUEST_TIMEOUT_MS', 10_000, 1000, 120_000),
@@ -179,3 +185,14 @@ export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-
 
 /** Injection token for the typed configuration. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/** The configuration, or the process ends with its problems on stderr (exit code 1). */
+export function loadConfigOrExit(): AppConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}

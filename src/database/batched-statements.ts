@@ -1,6 +1,7 @@
 import { Batcher, settleEach } from '../common/batcher.js';
 import { DependencyUnavailableError } from '../common/domain-error.js';
 import { isLockConflict, isRowError } from './database-errors.js';
+import { type Metrics, NO_METRICS } from '../observability/metrics.js';
 
 /** The hot batched statements (device read, attempt, admission, activation) share the budget evenly. */
 const HOT_KINDS = 4;
@@ -17,9 +18,11 @@ const MAX_BATCH = 128;
  *   its own outcome and no input fails because of a neighbour.
  */
 export class BatchedStatements {
-  constructor(private readonly settings: { poolSize: number; timeoutMs: number }) {}
+  constructor(private readonly settings: { poolSize: number; timeoutMs: number; metrics?: Metrics }) {}
 
-  create<I, O>(run: (inputs: I[]) => Promise<O[]>, options: { key?: (input: I) => string; hot?: boolean } = {}): Batcher<I, O> {
+  /** `name` labels the statement's batch size and queue wait in the metrics. */
+  create<I, O>(name: string, run: (inputs: I[]) => Promise<O[]>, options: { key?: (input: I) => string; hot?: boolean } = {}): Batcher<I, O> {
+    const { metrics = NO_METRICS } = this.settings;
     const queueTimeoutMs = Math.ceil(this.settings.timeoutMs / 2);
     const isolated = async (inputs: I[]) => {
       try {
@@ -35,6 +38,14 @@ export class BatchedStatements {
       key: options.key,
       queueTimeoutMs,
       queueTimeoutError: () => new DependencyUnavailableError('postgres', new Error(`no statement slot within ${queueTimeoutMs} ms`)),
+      onBatch: metrics.enabled
+        ? (size, waitsMs) =>
+            metrics.batch(
+              name,
+              size,
+              waitsMs.map((ms) => ms / 1000),
+            )
+        : undefined,
     });
   }
 }

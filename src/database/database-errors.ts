@@ -69,3 +69,11 @@ export const isRowError = (error: unknown): boolean => {
 /** The constraint a unique violation names, if it is one. */
 export const uniqueViolation = (error: unknown): string | undefined =>
   error instanceof DatabaseError && error.code === '23505' ? error.constraint : undefined;
+
+/** SQLSTATE (or the network error code) of a failed statement; `timeout` for our own deadline (57014). */
+export function errorTypeOf(failure: Error): string {
+  const cause = failure instanceof DependencyUnavailableError ? failure.cause : failure;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  if (code === '57014') return 'timeout';
+  return typeof code === 'string' ? code : failure instanceof DependencyUnavailableError ? 'unavailable' : 'error';
+}

@@ -2,8 +2,9 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { DependencyUnavailableError } from '../common/domain-error.js';
 import { sendCancelRequest } from './cancel-request.js';
-import { classify, DatabaseError } from './database-errors.js';
-import { nameOf } from './statement-names.js';
+import { classify, DatabaseError, errorTypeOf } from './database-errors.js';
+import { nameOf, operationOf } from './statement-names.js';
+import { type Metrics, NO_METRICS } from '../observability/metrics.js';
 
 export interface DatabaseOptions {
   url: string;
@@ -15,6 +16,8 @@ export interface DatabaseOptions {
   /** Named (prepared) statements; off for poolers that do not support them (PgBouncer before 1.21). */
   preparedStatements: boolean;
   logger: Logger;
+  /** Each statement's duration and failure (db_client_operation_duration_seconds). */
+  metrics?: Metrics;
 }
 
 export interface QueryOptions {
@@ -136,8 +139,8 @@ export class Database implements Queryable {
   }
 
   /** Pool figures for metrics: connections open, idle, and callers waiting for one. */
-  poolStats(): { total: number; idle: number; waiting: number } {
-    return { total: this.primary.totalCount, idle: this.primary.idleCount, waiting: this.primary.waitingCount };
+  poolStats(): { max: number; total: number; idle: number; waiting: number } {
+    return { max: this.options.poolSize, total: this.primary.totalCount, idle: this.primary.idleCount, waiting: this.primary.waitingCount };
   }
 
   private async once<T>(pool: pg.Pool, text: string, values: unknown[], options: QueryOptions): Promise<T[]> {
@@ -153,6 +156,7 @@ export class Database implements Queryable {
     try {
       return { client: await pool.connect(), tainted: false };
     } catch (error) {
+      this.options.metrics?.dependencyCall('postgresql', 'connect', 0, 'unavailable');
       throw new DependencyUnavailableError('postgres', classify(error));
     }
   }
@@ -165,21 +169,23 @@ export class Database implements Queryable {
     const prepared = this.options.preparedStatements && options.prepare !== false;
     const query: pg.QueryConfig = prepared ? { name: nameOf(text), text, values } : { text, values };
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    const { metrics = NO_METRICS } = this.options;
+    const started = metrics.enabled ? performance.now() : 0;
     return new Promise<T[]>((resolve, reject) => {
       let grace: NodeJS.Timeout | undefined;
       const deadline = setTimeout(() => {
         lease.tainted = true;
         sendCancelRequest(lease.client, this.options.timeoutMs);
-        grace = setTimeout(
-          () =>
-            reject(new DependencyUnavailableError('postgres', new DatabaseError({ message: 'the statement did not stop after a cancel request' }))),
-          CANCEL_GRACE_MS,
-        );
+        grace = setTimeout(() => {
+          metrics.dependencyCall('postgresql', operationOf(text), (performance.now() - started) / 1000, 'timeout');
+          reject(new DependencyUnavailableError('postgres', new DatabaseError({ message: 'the statement did not stop after a cancel request' })));
+        }, CANCEL_GRACE_MS);
       }, timeoutMs);
       lease.client.query<pg.QueryResultRow>(query).then(
         (result) => {
           clearTimeout(deadline);
           clearTimeout(grace);
+          if (metrics.enabled) metrics.dependencyCall('postgresql', operationOf(text), (performance.now() - started) / 1000);
           resolve(result.rows as T[]);
         },
         (error: unknown) => {
@@ -187,6 +193,7 @@ export class Database implements Queryable {
           clearTimeout(grace);
           const failure = classify(error);
           if (failure instanceof DependencyUnavailableError) lease.tainted = true;
+          if (metrics.enabled) metrics.dependencyCall('postgresql', operationOf(text), (performance.now() - started) / 1000, errorTypeOf(failure));
           reject(failure);
         },
       );

@@ -11,3 +11,9 @@ export function nameOf(text: string): string {
   }
   return name;
 }
+
+/** The statement's command (SELECT, INSERT, WITH, BEGIN, …): a label with few values, never the text. */
+export function operationOf(text: string): string {
+  const match = /^\s*([A-Za-z]+)/.exec(text);
+  return match === null ? 'OTHER' : match[1].toUpperCase();
+}

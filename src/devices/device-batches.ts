@@ -73,11 +73,13 @@ export class DeviceBatches {
     private readonly db: Database,
     batches: BatchedStatements,
   ) {
-    this.reads = batches.create((inputs) => this.read(inputs));
-    this.attempts = batches.create((inputs) => this.attempt(inputs), { key: (i) => i.id });
-    this.admissions = batches.create((inputs) => this.admit(inputs));
+    this.reads = batches.create('device_read', (inputs) => this.read(inputs));
+    this.attempts = batches.create('device_attempt', (inputs) => this.attempt(inputs), { key: (i) => i.id });
+    this.admissions = batches.create('registration_admission', (inputs) => this.admit(inputs));
     // A user's counter row may appear once per statement (ON CONFLICT cannot update a row twice).
-    this.activations = batches.create((inputs) => this.activate(inputs), { key: (i) => `${i.device.clientId}:${i.device.userId}` });
+    this.activations = batches.create('device_activation', (inputs) => this.activate(inputs), {
+      key: (i) => `${i.device.clientId}:${i.device.userId}`,
+    });
   }
 
   private async read(inputs: DeviceRef[]): Promise<Array<DeviceRow | undefined>> {

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Metrics } from '../observability/metrics.js';
 import type { Logger } from 'pino';
 import { AuditService } from '../audit/audit.service.js';
 import type { Caller } from '../common/caller.js';
@@ -20,6 +21,7 @@ export class DevicesService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly metrics: Metrics,
   ) {}
 
   async list(caller: Caller, userId: string, page: PageQueryDto): Promise<DeviceListDto> {
@@ -78,6 +80,7 @@ export class DevicesService {
     const outcome = await this.store.remove(caller.clientId, userId, deviceId);
     if (outcome === 'BUSY') throw activationInProgress();
     if (outcome === 'REMOVED') {
+      this.metrics.registration('deleted');
       await this.audit.record({ type: 'REGISTRATION_DELETED', caller, userId, deviceId });
       return;
     }

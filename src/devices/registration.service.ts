@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Metrics } from '../observability/metrics.js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AuditService } from '../audit/audit.service.js';
@@ -37,6 +38,7 @@ export class RegistrationService {
     private readonly recovery: RecoveryCodesService,
     private readonly clock: Clock,
     private readonly policies: ClientPolicies,
+    private readonly metrics: Metrics,
   ) {}
 
   async create(caller: Caller, userId: string, dto: CreateDeviceDto): Promise<CreatedRegistrationDto> {
@@ -89,6 +91,7 @@ export class RegistrationService {
       await this.withdraw(registration);
       throw admission === 'NAME_TAKEN' ? errors.deviceNameTaken() : errors.activeLimitReached(policy.maxActivePerUser);
     }
+    this.metrics.registration('created');
     return {
       authId,
       status: 'SUCCESS',
@@ -157,6 +160,7 @@ export class RegistrationService {
       throw outcome === 'NAME_TAKEN' ? errors.deviceNameTaken() : errors.activeLimitReached(maxActivePerUser);
     }
     await this.finish(caller, userId, authId);
+    this.metrics.registration('activated');
     // Exactly one activation gets here per registration; the user's first set is issued once.
     const recoveryCodes = await this.recovery.issueOnFirstActivation(caller, userId);
     return { status: 'SUCCESS', message: 'OTP has been validated successfully', deviceId: authId, ...(recoveryCodes && { recoveryCodes }) };
@@ -190,6 +194,7 @@ export class RegistrationService {
     const outcome = await this.store.recordFailure(caller.clientId, userId, authId, this.config.limits.activationMaxAttempts);
     await this.audit.record({ type: 'ACTIVATION_FAILED', caller, userId, deviceId: authId });
     if (outcome.status === 'EXHAUSTED') {
+      this.metrics.registration('exhausted');
       await this.audit.record({ type: 'REGISTRATION_EXHAUSTED', caller, userId, deviceId: authId });
       throw errors.tooManyAttempts();
     }

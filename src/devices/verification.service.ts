@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Metrics } from '../observability/metrics.js';
 import type { Logger } from 'pino';
 import type { Caller } from '../common/caller.js';
 import { Clock } from '../common/clock.js';
@@ -55,6 +56,7 @@ export class VerificationService {
     private readonly devices: DevicesRepository,
     private readonly secrets: DeviceSecrets,
     private readonly clock: Clock,
+    private readonly metrics: Metrics,
   ) {
     this.gate = new InFlightGate(config.limits.lockoutThreshold);
   }
@@ -74,7 +76,10 @@ export class VerificationService {
       key = this.remember(cacheKey, device);
     }
     const now = this.clock.now();
-    if (key.lockedUntil !== undefined && key.lockedUntil > now) throw deviceLocked(key.lockedUntil, now);
+    if (key.lockedUntil !== undefined && key.lockedUntil > now) {
+      this.metrics.verification('locked');
+      throw deviceLocked(key.lockedUntil, now);
+    }
     const result = await this.attempt(caller, key, otp, now);
     if (result.lockedUntil !== null) key.lockedUntil = result.lockedUntil;
     if (result.outcome === 'NOT_FOUND') this.keys.delete(cacheKey);
@@ -113,6 +118,7 @@ export class VerificationService {
     const now = this.clock.now();
     const lockedUntil = new Map(all.filter((d) => d.lockedUntil !== null && d.lockedUntil > now).map((d) => [d.id, d.lockedUntil!]));
     const unlocked = all.filter((d) => !lockedUntil.has(d.id));
+    if (unlocked.length === 0) this.metrics.verification('locked');
     const tried = new Set<string>();
     for (const device of unlocked) {
       // Only around each device's drift: it was just read, so it is current (no wide search per device).
@@ -177,6 +183,14 @@ export class VerificationService {
     if (result.replay) this.logger.warn({ reqId: caller.requestId, clientId: caller.clientId, deviceId: key.id }, 'OTP replay refused');
     if (result.outcome === 'LOCKED_NOW')
       this.logger.warn({ reqId: caller.requestId, clientId: caller.clientId, deviceId: key.id }, 'device locked after repeated failures');
+    this.count(result);
     return result;
+  }
+
+  /** A decided code in the metrics: ok, invalid, replay or locked; and a lock set just now. */
+  private count(result: AttemptResult): void {
+    if (result.outcome === 'NOT_FOUND') return;
+    this.metrics.verification(result.outcome === 'ACCEPTED' ? 'ok' : result.outcome === 'LOCKED' ? 'locked' : result.replay ? 'replay' : 'invalid');
+    if (result.outcome === 'LOCKED_NOW') this.metrics.lockout('device');
   }
 }

@@ -29,6 +29,18 @@ export class HealthService implements BeforeApplicationShutdown {
 
   /** Postgres answers a query; Redis takes a write (a Redis that answers PING but refuses writes is DOWN). */
   async readiness(): Promise<ReadinessDto> {
+    const { postgres, redis } = await this.checks();
+    if (postgres === 'DOWN' || redis === 'DOWN' || this.draining) {
+      throw new DomainError('SERVICE_UNAVAILABLE', this.draining ? 'The service is shutting down' : 'A dependency is unavailable', {
+        retryAfterSeconds: 2,
+        extra: { postgres, redis },
+      });
+    }
+    return { status: 'UP', checks: { postgres, redis } };
+  }
+
+  /** Each dependency checked once, within the dependency timeout (readiness, and totp_dependency_up). */
+  async checks(): Promise<{ postgres: 'UP' | 'DOWN'; redis: 'UP' | 'DOWN' }> {
     const timeout = this.config.dependencyTimeoutMs;
     const [postgres, redis] = await Promise.all([
       withTimeout(this.db.query('SELECT 1', []), timeout).then(
@@ -40,12 +52,6 @@ export class HealthService implements BeforeApplicationShutdown {
         () => 'DOWN' as const,
       ),
     ]);
-    if (postgres === 'DOWN' || redis === 'DOWN' || this.draining) {
-      throw new DomainError('SERVICE_UNAVAILABLE', this.draining ? 'The service is shutting down' : 'A dependency is unavailable', {
-        retryAfterSeconds: 2,
-        extra: { postgres, redis },
-      });
-    }
-    return { status: 'UP', checks: { postgres, redis } };
+    return { postgres, redis };
   }
 }

@@ -50,6 +50,10 @@ export class MemoryPendingStore extends PendingStore {
     return [...this.registrations.values()].filter((e) => e.registration.expiresAt > now && match(e.registration)).map((e) => e.registration);
   }
 
+  override countForClient(clientId: string): Promise<number> {
+    return Promise.resolve(this.liveWhere((r) => r.clientId === clientId).length);
+  }
+
   override create(r: PendingRegistration, limits: { perUser: number; perClient: number }): Promise<CreateOutcome> {
     const forClient = this.liveWhere((x) => x.clientId === r.clientId);
     if (forClient.filter((x) => x.userId === r.userId).length >= limits.perUser) return Promise.resolve('USER_LIMIT');

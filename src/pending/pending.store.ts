@@ -53,6 +53,8 @@ export abstract class PendingStore {
    * wanted; `evenIfClaimed` is for the activation itself and for cleaning up after a device.
    */
   abstract remove(clientId: string, userId: string, authId: string, options?: { evenIfClaimed?: boolean }): Promise<RemoveOutcome>;
+  /** How many of a client's registrations are live (the pending backlog, for metrics). */
+  abstract countForClient(clientId: string): Promise<number>;
   /** Readiness: the store answers and takes writes. */
   abstract probe(): Promise<void>;
   abstract close(): Promise<void>;

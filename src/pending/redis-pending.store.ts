@@ -65,6 +65,11 @@ export class RedisPendingStore extends PendingStore {
     });
   }
 
+  override countForClient(clientId: string): Promise<number> {
+    const key = this.keys(clientId, '').client;
+    return this.run(async (redis) => Number(await redis.send<number>(key, ['ZCOUNT', key, `(${this.now()}`, '+inf'])));
+  }
+
   override create(r: PendingRegistration, limits: { perUser: number; perClient: number }): Promise<CreateOutcome> {
     const k = this.keys(r.clientId, r.authId, r.userId);
     const now = this.now();

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Metrics } from '../observability/metrics.js';
 import type { Logger } from 'pino';
 import { AuditService } from '../audit/audit.service.js';
 import type { Caller } from '../common/caller.js';
@@ -26,6 +27,7 @@ export class RecoveryCodesService {
     private readonly codes: RecoveryCodesRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly metrics: Metrics,
     box: SecretBox,
   ) {
     this.hasher = new RecoveryCodeHasher(box);
@@ -84,6 +86,7 @@ export class RecoveryCodesService {
         throw invalidRecoveryCode();
       case 'LOCKED':
         if (outcome.lockedNow) {
+          this.metrics.lockout('user');
           await this.audit.recordOrLog({ type: 'RECOVERY_CODE_FAILED', caller, userId });
           await this.audit.recordOrLog({ type: 'USER_LOCKED', caller, userId, detail: { lockedUntil: outcome.until.toISOString() } });
         }

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { ErrorReply } from 'redis';
 import { DependencyUnavailableError } from '../common/domain-error.js';
 import type { RedisConfig } from '../config/config.js';
+import type { Metrics } from '../observability/metrics.js';
+import { timed } from './redis-metrics.js';
 import { createTopology, type RedisTopology } from './redis-topology.js';
 
 export interface RedisScript {
@@ -28,6 +30,8 @@ export interface RedisConnectionOptions {
   config: RedisConfig;
   timeoutMs: number;
   logger: Logger;
+  /** Each command's duration and failure (db_client_operation_duration_seconds). */
+  metrics?: Metrics;
 }
 
 /**
@@ -49,8 +53,9 @@ export class RedisConnection {
   constructor(private readonly options: RedisConnectionOptions) {
     this.topology = this.newTopology();
     this.commands = {
-      send: <T>(firstKey: string, args: string[]) => this.topology.send<T>(firstKey, args),
-      eval: <T>(script: RedisScript, keys: string[], args: Array<string | number>) => this.evalScript<T>(script, keys, args),
+      send: <T>(firstKey: string, args: string[]) => timed(this.options.metrics, args[0], this.topology.send<T>(firstKey, args)),
+      eval: <T>(script: RedisScript, keys: string[], args: Array<string | number>) =>
+        timed(this.options.metrics, 'EVALSHA', this.evalScript<T>(script, keys, args)),
     };
   }
 
@@ -138,6 +143,7 @@ export class RedisConnection {
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         this.recycle('no answer in time');
+        this.options.metrics?.dependencyCall('redis', 'CALL', this.options.timeoutMs / 1000, 'timeout');
         reject(new Error(`redis did not answer within ${this.options.timeoutMs} ms`));
       }, this.options.timeoutMs);
     });

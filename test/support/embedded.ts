@@ -18,6 +18,8 @@ export async function startEmbedded(dataDir: string, port: number, extra: Record
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    // Tests run several services at once: metrics only where a test asks for them.
+    METRICS_PORT: '0',
     ...extra,
   };
   const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });

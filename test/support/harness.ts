@@ -188,6 +188,8 @@ export async function startApp(env: TestEnvironment, overrides: Record<string, s
     ENCRYPTION_KEY: env.encryptionKey,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     PUBLIC_URL: 'http://localhost:3000',
+    // Several apps share one test process: metrics only where a test asks for them (a port of its own).
+    METRICS_PORT: '0',
     ...overrides,
   });
   const clock = options.clock ?? new TestClock();

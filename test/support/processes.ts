@@ -184,7 +184,15 @@ export class ServiceProcess {
 
   async start(): Promise<void> {
     this.child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(this.port), LOG_LEVEL: 'warn', NODE_ENV: 'test', ...this.env },
+      env: {
+        PATH: process.env.PATH,
+        HOST: '127.0.0.1',
+        PORT: String(this.port),
+        LOG_LEVEL: 'warn',
+        NODE_ENV: 'test',
+        METRICS_PORT: '0',
+        ...this.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.on('data', (c: Buffer) => (this.output += c.toString()));
@@ -197,7 +205,7 @@ export class ServiceProcess {
       } catch {
         // not listening yet
       }
-      if (Date.now() - started > 30_000) throw new Error(`service did not start:\n${this.output}`);
+      if (Date.now() - started > 60_000) throw new Error(`service did not start:\n${this.output}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

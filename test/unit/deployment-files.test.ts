@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -9,6 +9,7 @@ import { CONFIG_VARIABLES, loadConfig } from '../../src/config/config.js';
 // No Docker engine runs here: these checks keep the deployment files consistent with the config schema.
 const root = join(import.meta.dirname, '..', '..', '..');
 const read = (file: string) => readFileSync(join(root, file), 'utf8');
+const readdirOrRead = (path: string) => (statSync(join(root, path)).isDirectory() ? readdirSync(join(root, path)) : read(path));
 const names = CONFIG_VARIABLES.map((v) => v.name);
 
 interface Service {
@@ -82,6 +83,34 @@ describe('deployment files', () => {
     assert.match(dockerfile, /^CMD \[.*"dist\/src\/main\.js"\]$/m);
     assert.match(dockerfile, /^HEALTHCHECK /m);
     assert.match(dockerfile, /npm ci/);
+    // Node 24 LTS, inside what package.json's engines promise.
+    assert.deepEqual(dockerfile.match(/^FROM node:(\d+)-/gm), ['FROM node:24-', 'FROM node:24-']);
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    assert.match(engines, /\^24\./);
+    assert.match(engines, /\^22\./);
+  });
+
+  it('has an observability profile: Prometheus scraping the metrics port with the alert rules, Grafana with the dashboard', () => {
+    const { prometheus, grafana, app } = compose.services as Record<string, Service & { volumes?: string[]; expose?: string[] }>;
+    assert.deepEqual(prometheus.profiles, ['observability']);
+    assert.deepEqual(grafana.profiles, ['observability']);
+    const port = app.environment!.METRICS_PORT;
+    assert.equal(loadConfig(interpolated(app.environment!)).metricsPort, Number(port));
+    assert.deepEqual((app as { expose?: string[] }).expose, [port]);
+    for (const volume of [...(prometheus as { volumes: string[] }).volumes, ...(grafana as { volumes: string[] }).volumes]) {
+      const file = volume.split(':')[0].replace(/^\.\//, '');
+      assert.doesNotThrow(() => readdirOrRead(file), `${file} exists`);
+    }
+    const scrape = parse(read('deploy/prometheus/prometheus.yml')) as {
+      rule_files: string[];
+      scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+    };
+    assert.deepEqual(scrape.scrape_configs[0].static_configs[0].targets, [`app:${port}`]);
+    assert.deepEqual(scrape.rule_files, ['/etc/prometheus/alerts.yml']);
+    assert.ok(
+      read('deploy/prometheus/alerts.yml').includes(`job="${scrape.scrape_configs[0].job_name}"`),
+      'the replica-down alert names the scrape job',
+    );
   });
 
   it('.env.example and the README configuration table list exactly the variables of the schema', () => {
