@@ -69,8 +69,7 @@ export class Database implements Queryable {
       idleTimeoutMillis: 30_000,
       application_name: 'totp-device-registration',
     });
-    // Idle pooled connections emit errors when Postgres restarts; handled here, they never crash
-    // the process, and the pool replaces them.
+    // Idle pooled connections emit errors when Postgres restarts: handled, they never crash the process (the pool replaces them).
     pool.on('error', (error) => this.options.logger.warn({ err: classify(error) }, 'postgres pool connection error'));
     // The pool listens for a connection's errors only while it is idle. One that Postgres ends while
     // it is leased (a restart, pg_terminate_backend), even in the same packet that completed its
@@ -138,7 +137,7 @@ export class Database implements Queryable {
     return this.close();
   }
 
-  /** Pool figures for metrics: connections open, idle, and callers waiting for one. */
+  /** Pool figures for metrics: its size, connections open and idle, callers waiting for one. */
   poolStats(): { max: number; total: number; idle: number; waiting: number } {
     return { max: this.options.poolSize, total: this.primary.totalCount, idle: this.primary.idleCount, waiting: this.primary.waitingCount };
   }
@@ -169,8 +168,7 @@ export class Database implements Queryable {
     const prepared = this.options.preparedStatements && options.prepare !== false;
     const query: pg.QueryConfig = prepared ? { name: nameOf(text), text, values } : { text, values };
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
-    const { metrics = NO_METRICS } = this.options;
-    const started = metrics.enabled ? performance.now() : 0;
+    const [metrics, started] = [this.options.metrics ?? NO_METRICS, performance.now()];
     return new Promise<T[]>((resolve, reject) => {
       let grace: NodeJS.Timeout | undefined;
       const deadline = setTimeout(() => {

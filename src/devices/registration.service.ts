@@ -20,8 +20,7 @@ import type { CreateDeviceDto } from './dto/device-requests.dto.js';
 import type { ActivatedDeviceDto, CreatedRegistrationDto } from './dto/device-responses.dto.js';
 import { type QrFormat, type QrImage, renderQr } from './qr-image.js';
 
-// Long enough for one Postgres insert under load; short enough that a crashed replica's lock
-// does not block the user for long.
+// Long enough for one Postgres insert under load; short enough that a crashed replica's lock soon lapses.
 const ACTIVATION_LOCK_MS = 5000;
 
 /** API.md §4: create a pending registration, show its QR code, activate it with the first OTP. */
@@ -105,13 +104,10 @@ export class RegistrationService {
 
   /** Takes back a registration whose creation did not complete (its id and secret were never returned). */
   private async withdraw(r: PendingRegistration): Promise<void> {
-    try {
-      await this.store.remove(r.clientId, r.userId, r.authId, { evenIfClaimed: true });
-    } catch (error) {
-      // Its id and secret were never returned, but it is listed as pending (so its QR code can be
-      // fetched by the same client) until its TTL ends; rare: Postgres and Redis both failing at once.
-      this.logger.warn({ err: error, deviceId: r.authId }, 'could not withdraw a registration whose creation failed');
-    }
+    // Rare (Postgres and Redis failing at once): listed as pending, its QR shown to the same client, until its TTL ends.
+    await this.store
+      .remove(r.clientId, r.userId, r.authId, { evenIfClaimed: true })
+      .catch((error: unknown) => this.logger.warn({ err: error, deviceId: r.authId }, 'could not withdraw a registration whose creation failed'));
   }
 
   async qrCode(caller: Caller, userId: string, authId: string, format: QrFormat): Promise<QrImage> {
@@ -176,8 +172,7 @@ export class RegistrationService {
     try {
       outcome = await this.store.remove(caller.clientId, userId, authId, { evenIfClaimed: true });
     } catch (error) {
-      // The device is safely in Postgres; the leftover registration expires by itself and is
-      // hidden from listings (the device shadows it), and activating it again answers 409.
+      // The device is safe in Postgres; the leftover registration expires, is hidden by the device and answers 409.
       this.logger.warn({ err: error, deviceId: authId }, 'activated device, but could not remove its pending registration');
       return;
     }
