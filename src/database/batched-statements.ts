@@ -3,14 +3,14 @@ import { DependencyUnavailableError } from '../common/domain-error.js';
 import { isLockConflict, isRowError } from './database-errors.js';
 import { type Metrics, NO_METRICS } from '../observability/metrics.js';
 
-/** The hot batched statements (device read, attempt, admission, activation) share the budget evenly. */
-const HOT_KINDS = 4;
 const MAX_BATCH = 128;
 
 /**
  * Makes batched statements (common/batcher.ts) with the service's policy for them, in one place:
  * - the hot ones together hold at most pool size − 2 connections, so single statements always find
- *   one (others, like the audit insert, run one statement at a time);
+ *   one: each holds at most its part of them, (pool size − 2) / `sharedBy`, where `sharedBy` is how
+ *   many hot statements its owner shares them among (others, like the audit insert, run one
+ *   statement at a time);
  * - an input waits at most half a dependency timeout for its statement to start, then answers 503
  *   (with Postgres hung, a request is not held for one stuck statement after another);
  * - a statement that fails because of one row (a constraint, bad data: SQLSTATE 22/23) or a lock
@@ -21,7 +21,11 @@ export class BatchedStatements {
   constructor(private readonly settings: { poolSize: number; timeoutMs: number; metrics?: Metrics }) {}
 
   /** `name` labels the statement's batch size and queue wait in the metrics. */
-  create<I, O>(name: string, run: (inputs: I[]) => Promise<O[]>, options: { key?: (input: I) => string; hot?: boolean } = {}): Batcher<I, O> {
+  create<I, O>(
+    name: string,
+    run: (inputs: I[]) => Promise<O[]>,
+    options: { key?: (input: I) => string; hot?: boolean; sharedBy?: number } = {},
+  ): Batcher<I, O> {
     const { metrics = NO_METRICS } = this.settings;
     const queueTimeoutMs = Math.ceil(this.settings.timeoutMs / 2);
     const isolated = async (inputs: I[]) => {
@@ -34,7 +38,7 @@ export class BatchedStatements {
     };
     return new Batcher(isolated, {
       maxBatch: MAX_BATCH,
-      maxInFlight: options.hot === false ? 1 : Math.max(1, Math.floor((this.settings.poolSize - 2) / HOT_KINDS)),
+      maxInFlight: options.hot === false ? 1 : Math.max(1, Math.floor((this.settings.poolSize - 2) / (options.sharedBy ?? 1))),
       key: options.key,
       queueTimeoutMs,
       queueTimeoutError: () => new DependencyUnavailableError('postgres', new Error(`no statement slot within ${queueTimeoutMs} ms`)),

@@ -73,12 +73,15 @@ export class DeviceBatches {
     private readonly db: Database,
     batches: BatchedStatements,
   ) {
-    this.reads = batches.create('device_read', (inputs) => this.read(inputs));
-    this.attempts = batches.create('device_attempt', (inputs) => this.attempt(inputs), { key: (i) => i.id });
-    this.admissions = batches.create('registration_admission', (inputs) => this.admit(inputs));
+    // The four statements share the hot connection budget evenly.
+    const sharedBy = 4;
+    this.reads = batches.create('device_read', (inputs) => this.read(inputs), { sharedBy });
+    this.attempts = batches.create('device_attempt', (inputs) => this.attempt(inputs), { key: (i) => i.id, sharedBy });
+    this.admissions = batches.create('registration_admission', (inputs) => this.admit(inputs), { sharedBy });
     // A user's counter row may appear once per statement (ON CONFLICT cannot update a row twice).
     this.activations = batches.create('device_activation', (inputs) => this.activate(inputs), {
       key: (i) => `${i.device.clientId}:${i.device.userId}`,
+      sharedBy,
     });
   }
 
