@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '../database/database.js';
+import { userHasDeviceSql } from '../devices/devices-sql.js';
 
 export interface RecoveryCodeState {
   remainingCodes: number;
@@ -46,7 +47,7 @@ export class RecoveryCodesRepository {
     const upsert = set.firstOnly
       ? 'ON CONFLICT DO NOTHING'
       : 'ON CONFLICT (client_id, user_id) DO UPDATE SET generation = recovery_code_sets.generation + 1, key_id = $3, created_at = $4, last_used_at = NULL';
-    const guard = set.whileDeviceExists ? 'WHERE EXISTS (SELECT 1 FROM devices WHERE client_id = $1 AND user_id = $2 LIMIT 1 FOR KEY SHARE)' : '';
+    const guard = set.whileDeviceExists ? `WHERE ${userHasDeviceSql('$1', '$2')}` : '';
     const stored = await this.db.query(
       `WITH s AS (INSERT INTO recovery_code_sets (client_id, user_id, key_id, created_at) SELECT $1::uuid, $2::text, $3::text, $4::timestamptz ${guard} ${upsert} RETURNING client_id, user_id),
        old AS (DELETE FROM recovery_codes c USING s WHERE c.client_id = s.client_id AND c.user_id = s.user_id)
