@@ -16,8 +16,9 @@ import { type Device, DEVICE_COLUMNS, type DeviceRow, toDevice } from './device.
 export type InsertOutcome = 'OK' | 'ALREADY_ACTIVE' | 'NAME_TAKEN' | 'LIMIT_REACHED' | 'INVALID_DATA';
 
 /**
- * The devices table (with user_device_counts, its per-user slot counter). Every statement is scoped
- * by client (tenant) and user in its SQL. The hot ones are batched in DeviceBatches, beside it.
+ * The devices table (with user_device_counts, its per-user slot counter). Every statement of a
+ * request is scoped by client (tenant) and user in its SQL; only the name-key backfill, a background
+ * task, reads and keys rows of all clients. The hot ones are batched in DeviceBatches, beside it.
  */
 @Injectable()
 export class DevicesRepository {
@@ -64,6 +65,35 @@ export class DevicesRepository {
       [clientId, userId, deviceNameKey(deviceName), deviceName],
     );
     return rows.length > 0;
+  }
+
+  /** Up to `limit` devices whose name has no look-alike key yet (see NameKeyBackfill), oldest first. */
+  async findUnkeyedNames(limit: number): Promise<Array<{ id: string; deviceName: string }>> {
+    const rows = await this.db.query<{ id: string; device_name: string }>(
+      'SELECT id, device_name FROM devices WHERE name_key IS NULL ORDER BY created_at, id LIMIT $1',
+      [limit],
+      { timeoutMs: 30_000 },
+    );
+    return rows.map((r) => ({ id: r.id, deviceName: r.device_name }));
+  }
+
+  /**
+   * Keys the rows that still lack a key and still have the name it was computed from; answers how
+   * many, or NAME_TAKEN (none keyed) when a key is already another active device's of the user.
+   */
+  async setNameKeys(rows: Array<{ id: string; deviceName: string; key: string }>): Promise<number | 'NAME_TAKEN'> {
+    try {
+      const keyed = await this.db.query(
+        `UPDATE devices d SET name_key = v.key FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(id, name, key)
+          WHERE d.id = v.id AND d.name_key IS NULL AND d.device_name = v.name RETURNING d.id`,
+        [rows.map((r) => r.id), rows.map((r) => r.deviceName), rows.map((r) => r.key)],
+        { timeoutMs: 30_000 },
+      );
+      return keyed.length;
+    } catch (error) {
+      if (uniqueViolation(error) === 'devices_active_name_key_uq') return 'NAME_TAKEN';
+      throw error;
+    }
   }
 
   /** The create-time check of a new registration, and its REGISTRATION_CREATED event (see admission.sql.ts). */

@@ -2,9 +2,8 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShut
 import type { Logger } from 'pino';
 import { LOGGER } from '../common/logger.js';
 import { PeriodicTask } from '../common/periodic.js';
-import { uniqueViolation } from '../database/database-errors.js';
-import { Database } from '../database/database.js';
 import { deviceNameKey } from './device-name.js';
+import { DevicesRepository } from './devices.repository.js';
 
 const BATCH = 500;
 // While rows without a key can still appear (replicas of the previous version during a rolling deploy).
@@ -22,7 +21,7 @@ export class NameKeyBackfill implements OnApplicationBootstrap, OnApplicationShu
   private readonly task: PeriodicTask;
 
   constructor(
-    private readonly db: Database,
+    private readonly devices: DevicesRepository,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.task = new PeriodicTask('device name key backfill', INTERVAL_MS, async () => void (await this.fillMissing()), logger);
@@ -40,11 +39,7 @@ export class NameKeyBackfill implements OnApplicationBootstrap, OnApplicationShu
   async fillMissing(): Promise<number> {
     let keyed = 0;
     for (;;) {
-      const rows = await this.db.query<{ id: string; device_name: string }>(
-        'SELECT id, device_name FROM devices WHERE name_key IS NULL ORDER BY created_at, id LIMIT $1',
-        [BATCH],
-        { timeoutMs: 30_000 },
-      );
+      const rows = await this.devices.findUnkeyedNames(BATCH);
       if (rows.length === 0) break;
       keyed += await this.key(rows);
       if (rows.length < BATCH) break;
@@ -53,29 +48,17 @@ export class NameKeyBackfill implements OnApplicationBootstrap, OnApplicationShu
     return keyed;
   }
 
-  private async key(rows: Array<{ id: string; device_name: string }>): Promise<number> {
-    const update = (subset: typeof rows, key: (r: (typeof rows)[number]) => string) =>
-      this.db.query(
-        `UPDATE devices d SET name_key = v.key FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(id, name, key)
-          WHERE d.id = v.id AND d.name_key IS NULL AND d.device_name = v.name RETURNING d.id`,
-        [subset.map((r) => r.id), subset.map((r) => r.device_name), subset.map(key)],
-        { timeoutMs: 30_000 },
-      );
-    try {
-      return (await update(rows, (r) => deviceNameKey(r.device_name))).length;
-    } catch (error) {
-      if (uniqueViolation(error) !== 'devices_active_name_key_uq') throw error;
-    }
+  private async key(rows: Array<{ id: string; deviceName: string }>): Promise<number> {
+    const all = await this.devices.setNameKeys(rows.map((r) => ({ ...r, key: deviceNameKey(r.deviceName) })));
+    if (all !== 'NAME_TAKEN') return all;
     // Some names collide with another active device of their user: each row on its own.
     let keyed = 0;
     for (const row of rows) {
-      const key = deviceNameKey(row.device_name);
-      try {
-        keyed += (await update([row], () => key)).length;
-      } catch (error) {
-        if (uniqueViolation(error) !== 'devices_active_name_key_uq') throw error;
-        keyed += (await update([row], () => `${key}:${row.id}`)).length;
-      }
+      const key = deviceNameKey(row.deviceName);
+      let one = await this.devices.setNameKeys([{ ...row, key }]);
+      if (one === 'NAME_TAKEN') one = await this.devices.setNameKeys([{ ...row, key: `${key}:${row.id}` }]);
+      if (one === 'NAME_TAKEN') throw new Error(`device ${row.id}: its name key is taken even with its id`);
+      keyed += one;
     }
     return keyed;
   }
