@@ -5,11 +5,13 @@ import { parseArgs } from 'node:util';
 import { effectivePolicy } from '../auth/client-policy.js';
 import { ClientsRepository } from '../auth/clients.repository.js';
 import { type AppConfig, parseEncryptionKeys, UUID_V4 } from '../config/config.js';
+import { BatchedStatements } from '../database/batched-statements.js';
 import { type Database } from '../database/database.js';
+import { DeviceBatches } from '../devices/device-batches.js';
 import { type ImportCandidate, importCandidate } from '../devices/device-import.js';
-import { DeviceImportsRepository } from '../devices/device-imports.repository.js';
 import { deviceNameKey } from '../devices/device-name.js';
 import { DeviceSecrets } from '../devices/device-secrets.js';
+import { DevicesRepository } from '../devices/devices.repository.js';
 import { loadOrCreateState } from '../embedded/embedded-database.js';
 import { SecretBox } from '../totp/secret-box.js';
 import { loadConfigOrExit } from '../config/config.js';
@@ -66,7 +68,8 @@ async function importFile(db: Database, config: AppConfig, run: ImportRun): Prom
   const policy = effectivePolicy(config, client.policy);
   const keys = config.encryptionKeys.length > 0 ? config.encryptionKeys : parseEncryptionKeys(loadOrCreateState(config).encryptionKey, []);
   const secrets = new DeviceSecrets(new SecretBox(keys), config);
-  const imports = new DeviceImportsRepository(db);
+  // The import is one transaction per batch; the repository's batched statements go unused.
+  const devices = new DevicesRepository(db, new DeviceBatches(db, new BatchedStatements({ poolSize: 2, timeoutMs: 60_000 })));
   const tally: Tally = { lines: 0, imported: 0, existing: 0, failed: 0 };
   const started = performance.now();
   const fail = (line: number, externalId: unknown, error: string) => {
@@ -78,7 +81,7 @@ async function importFile(db: Database, config: AppConfig, run: ImportRun): Prom
   // An external id twice in the file: the second line is an error, not "existing".
   const externalIds = new Set<string>();
   const flush = async () => {
-    const outcomes = await imports.insert(
+    const outcomes = await devices.importDevices(
       clientId,
       policy.maxActivePerUser,
       batch.map((b) => b.candidate),

@@ -4,7 +4,6 @@ import { AuthModule } from '../auth/auth.module.js';
 import { RecoveryModule } from '../recovery/recovery.module.js';
 import { ClientRateLimiter } from './client-rate-limiter.js';
 import { DeviceBatches } from './device-batches.js';
-import { DeviceImportsRepository } from './device-imports.repository.js';
 import { ImportController } from './import.controller.js';
 import { ImportService } from './import.service.js';
 import { DeviceSecrets } from './device-secrets.js';
@@ -22,7 +21,6 @@ import { VerificationService } from './verification.service.js';
   providers: [
     NameKeyBackfill,
     DeviceBatches,
-    DeviceImportsRepository,
     ImportService,
     DevicesRepository,
     DevicesService,

@@ -5,8 +5,8 @@ import { Clock } from '../common/clock.js';
 import { DomainError, validationError } from '../common/domain-error.js';
 import { matchTotp } from '../totp/totp.js';
 import { importCandidate } from './device-import.js';
-import { DeviceImportsRepository } from './device-imports.repository.js';
 import { DeviceSecrets } from './device-secrets.js';
+import { DevicesRepository } from './devices.repository.js';
 import { activeLimitReached, deviceNameTaken } from './device.errors.js';
 import type { ImportDeviceDto } from './dto/import-device.dto.js';
 import type { OtpAcceptedDto } from './dto/device-responses.dto.js';
@@ -15,7 +15,7 @@ import type { OtpAcceptedDto } from './dto/device-responses.dto.js';
 @Injectable()
 export class ImportService {
   constructor(
-    private readonly imports: DeviceImportsRepository,
+    private readonly devices: DevicesRepository,
     private readonly policies: ClientPolicies,
     private readonly secrets: DeviceSecrets,
     private readonly clock: Clock,
@@ -33,7 +33,7 @@ export class ImportService {
       if (step === undefined) throw new DomainError('INVALID_OTP', 'The OTP does not verify with this secret and its parameters');
       device.lastUsedStep = step;
     }
-    const [outcome] = await this.imports.insert(caller.clientId, policy.maxActivePerUser, [{ device, externalId }], caller.requestId);
+    const [outcome] = await this.devices.importDevices(caller.clientId, policy.maxActivePerUser, [{ device, externalId }], caller.requestId);
     switch (outcome) {
       case 'IMPORTED':
         return { status: 'SUCCESS', message: 'The device is imported and active', deviceId: device.id };
