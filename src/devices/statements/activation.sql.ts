@@ -3,6 +3,7 @@ import { SqlParams } from '../../database/sql-params.js';
 import { deviceNameKey } from '../device-name.js';
 import type { Device } from '../device.js';
 import type { ActivationInput } from '../device-batches.js';
+import { takeSlotsSql } from './device-limit.sql.js';
 
 /**
  * Activated devices with their DEVICE_ACTIVATED events, in one statement: a slot is taken in
@@ -34,11 +35,14 @@ export function activationStatement(inputs: ActivationInput[]): { text: string; 
            AS i(id, client_id, user_id, device_type, device_name, name_key, sealed_secret, key_id, algorithm, digits, period, totp_window, last_used_step,
                 created_at, activated_at, max_per_user, request_id)
        ), slot AS (
-         INSERT INTO user_device_counts AS c (client_id, user_id, active)
-         SELECT client_id, user_id, 1 FROM input ORDER BY client_id, user_id
-         ON CONFLICT (client_id, user_id) DO UPDATE SET active = c.active + 1
-          WHERE c.active < (SELECT max_per_user FROM input i WHERE i.client_id = c.client_id AND i.user_id = c.user_id)
-         RETURNING client_id, user_id
+         ${takeSlotsSql({
+           from: 'FROM input',
+           clientId: 'client_id',
+           userId: 'user_id',
+           count: '1',
+           max: 'max_per_user',
+           maxForCounter: '(SELECT max_per_user FROM input i WHERE i.client_id = c.client_id AND i.user_id = c.user_id)',
+         })}
        ), device AS (
          INSERT INTO devices (id, client_id, user_id, device_type, device_name, name_key, sealed_secret, key_id, algorithm, digits, period, totp_window, status,
                               last_used_step, failure_count, locked_until, created_at, activated_at, last_used_at)

@@ -2,6 +2,7 @@ import { insertAuditEvents, isoText, sql } from '../../audit/audit-sql.js';
 import { SqlParams } from '../../database/sql-params.js';
 import { deviceNameKey, nameTakenSql } from '../device-name.js';
 import type { AdmissionInput } from '../device-batches.js';
+import { withinDeviceLimitSql } from './device-limit.sql.js';
 
 /**
  * The create-time check of a new registration against the user's active devices (name free by its
@@ -20,7 +21,11 @@ export function admissionStatement(inputs: AdmissionInput[]): { text: string; va
        ), summary AS (
          SELECT i.*, CASE
                   WHEN EXISTS (SELECT 1 FROM devices d WHERE d.client_id = i.client_id AND d.user_id = i.user_id AND d.status = 'ACTIVE' AND ${nameTakenSql('i.name_key', 'i.name')}) THEN 'NAME_TAKEN'
-                  WHEN coalesce((SELECT c.active FROM user_device_counts c WHERE c.client_id = i.client_id AND c.user_id = i.user_id), 0) >= i.max_active THEN 'LIMIT_REACHED'
+                  WHEN NOT ${withinDeviceLimitSql(
+                    'coalesce((SELECT c.active FROM user_device_counts c WHERE c.client_id = i.client_id AND c.user_id = i.user_id), 0)',
+                    '1',
+                    'i.max_active',
+                  )} THEN 'LIMIT_REACHED'
                   ELSE 'OK' END AS outcome
            FROM input i
        ), audit AS (

@@ -1,7 +1,8 @@
 import { insertAuditEvents, sql } from '../../audit/audit-sql.js';
 import { SqlParams } from '../../database/sql-params.js';
 import type { Device } from '../device.js';
-import { deviceNameKey } from '../device-name.js';
+import { deviceNameKey, nameTakenSql } from '../device-name.js';
+import { takeSlotsSql } from './device-limit.sql.js';
 
 export interface ImportRow {
   device: Device;
@@ -42,15 +43,13 @@ export function importStatement(
        ), judged AS (
          SELECT i.*,
                 EXISTS (SELECT 1 FROM devices d WHERE d.client_id = ${client} AND d.external_id = i.external_id) AS known,
-                EXISTS (SELECT 1 FROM devices d WHERE d.client_id = ${client} AND d.user_id = i.user_id AND d.name_key = i.name_key AND d.status = 'ACTIVE') AS taken
+                EXISTS (SELECT 1 FROM devices d WHERE d.client_id = ${client} AND d.user_id = i.user_id AND d.status = 'ACTIVE'
+                                AND ${nameTakenSql('i.name_key', 'i.device_name')}) AS taken
            FROM input i
        ), wanted AS (
          SELECT user_id, count(*)::int AS k FROM judged WHERE NOT known AND NOT taken GROUP BY user_id
        ), slot AS (
-         INSERT INTO user_device_counts AS c (client_id, user_id, active)
-         SELECT ${client}, user_id, k FROM wanted WHERE k <= ${max} ORDER BY user_id
-         ON CONFLICT (client_id, user_id) DO UPDATE SET active = c.active + excluded.active WHERE c.active + excluded.active <= ${max}
-         RETURNING user_id
+         ${takeSlotsSql({ from: 'FROM wanted', clientId: client, userId: 'user_id', count: 'k', max, maxForCounter: max })}
        ), device AS (
          INSERT INTO devices (id, client_id, user_id, device_type, device_name, name_key, sealed_secret, key_id, algorithm, digits, period, totp_window,
                               status, last_used_step, failure_count, locked_until, created_at, activated_at, last_used_at, external_id)
