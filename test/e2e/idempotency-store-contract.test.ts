@@ -5,14 +5,22 @@ import { MemoryIdempotencyStore } from '../../src/idempotency/memory-idempotency
 import { RedisIdempotencyStore } from '../../src/idempotency/redis-idempotency.store.js';
 import type { IdempotencyStore } from '../../src/idempotency/idempotency.store.js';
 import { SecretBox } from '../../src/totp/secret-box.js';
+import { TestClock } from '../support/clock.js';
 import { connectedRedis } from '../support/harness.js';
 import { sleep } from '../support/otp.js';
 
 const answer = { status: 201, headers: { 'content-type': 'application/json' }, body: '{"secret":"JBSWY3DP"}' };
 
-function contract(name: string, open: () => Promise<{ store: IdempotencyStore; close(): Promise<void> }>): void {
+/** A store, how to let `ms` of its time pass, and how to close it. */
+interface Subject {
+  store: IdempotencyStore;
+  pass(ms: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+function contract(name: string, open: () => Promise<Subject>): void {
   describe(`idempotency store contract: ${name}`, () => {
-    let subject: { store: IdempotencyStore; close(): Promise<void> };
+    let subject: Subject;
     before(async () => (subject = await open()));
     after(() => subject.close());
 
@@ -47,8 +55,8 @@ function contract(name: string, open: () => Promise<{ store: IdempotencyStore; c
 
     it('frees a key whose run outlived its lease; the late run can neither complete nor abandon the new one', async () => {
       const key = randomUUID();
-      const slow = await subject.store.begin('c1', key, 'f1', 100);
-      await sleep(250);
+      const slow = await subject.store.begin('c1', key, 'f1', 50);
+      await subject.pass(100);
       const retry = await subject.store.begin('c1', key, 'f1', 5000);
       assert.ok(slow.status === 'STARTED' && retry.status === 'STARTED');
       assert.equal(await subject.store.complete('c1', key, slow.run, answer, 60_000), false);
@@ -62,10 +70,17 @@ function contract(name: string, open: () => Promise<{ store: IdempotencyStore; c
 contract('Redis', async () => {
   const redis = await connectedRedis();
   const box = new SecretBox([{ id: 'k1', key: randomBytes(32) }]);
-  return { store: new RedisIdempotencyStore(redis, `idem-contract:${randomBytes(4).toString('hex')}:`, box), close: () => redis.close() };
+  const store = new RedisIdempotencyStore(redis, `idem-contract:${randomBytes(4).toString('hex')}:`, box);
+  // Leases are Redis's own expiry (PX): its clock cannot be moved, so this one waits.
+  return { store, pass: sleep, close: () => redis.close() };
 });
 
 contract('memory', () => {
-  const store = new MemoryIdempotencyStore(Date.now);
-  return Promise.resolve({ store, close: () => store.close() });
+  const clock = new TestClock();
+  const store = new MemoryIdempotencyStore(() => clock.nowMs());
+  const pass = (ms: number) => {
+    clock.advance(ms);
+    return Promise.resolve();
+  };
+  return Promise.resolve({ store, pass, close: () => store.close() });
 });
