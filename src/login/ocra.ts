@@ -32,7 +32,6 @@ export interface OcraInput {
 }
 
 const HASHES = { SHA1: 'sha1', SHA256: 'sha256', SHA512: 'sha512' } as const;
-const HASH_BYTES = { sha1: 20, sha256: 32, sha512: 64 } as const;
 const TIME_UNITS = { S: 1, M: 60, H: 3600 } as const;
 
 export class OcraSuiteError extends Error {}
@@ -138,6 +137,3 @@ export function ocraResponse(suite: OcraSuite, key: Buffer, input: OcraInput): s
   const binary = mac.readUInt32BE(offset) & 0x7fffffff;
   return String(binary % 10 ** suite.digits).padStart(suite.digits, '0');
 }
-
-/** How many characters a response of this suite has. */
-export const responseLength = (suite: OcraSuite): number => (suite.digits === 0 ? 2 * HASH_BYTES[suite.hash] : suite.digits);
