@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { effectivePolicy } from '../auth/client-policy.js';
 import { ClientsRepository } from '../auth/clients.repository.js';
+import { type Clock, SystemClock } from '../common/clock.js';
 import { type AppConfig, parseEncryptionKeys, UUID_V4 } from '../config/config.js';
 import { BatchedStatements } from '../database/batched-statements.js';
 import { type Database } from '../database/database.js';
@@ -46,7 +47,7 @@ async function main(): Promise<number> {
   const report = createWriteStream(reportPath);
   try {
     const file = values.file;
-    return await withCliDatabase(config, (db) => importFile(db, config, { file, clientId, batchSize, report, reportPath }));
+    return await withCliDatabase(config, (db) => importFile(db, config, new SystemClock(), { file, clientId, batchSize, report, reportPath }));
   } finally {
     await new Promise((resolve) => report.end(resolve));
   }
@@ -61,7 +62,7 @@ interface ImportRun {
 }
 
 /** Imports the file batch by batch; 0 when every line was imported or already was, 2 when some failed. */
-async function importFile(db: Database, config: AppConfig, run: ImportRun): Promise<number> {
+async function importFile(db: Database, config: AppConfig, clock: Clock, run: ImportRun): Promise<number> {
   const { file, clientId, batchSize, report, reportPath } = run;
   const client = await new ClientsRepository(db).findById(clientId);
   if (client === null) throw new UsageError(`No client ${clientId}`);
@@ -127,7 +128,7 @@ async function importFile(db: Database, config: AppConfig, run: ImportRun): Prom
       fail(line, input.externalId, 'externalId is required in a bulk import (it makes a second run safe)');
       continue;
     }
-    const checked = importCandidate(input, { clientId, policy, secrets, now: new Date() });
+    const checked = importCandidate(input, { clientId, policy, secrets, now: clock.now() });
     if ('problems' in checked) {
       fail(line, input.externalId, checked.problems.map((p) => `${p.field}: ${p.message}`).join('; '));
       continue;
