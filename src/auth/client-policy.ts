@@ -52,5 +52,9 @@ export function policyProblems(o: PolicyOverrides): string[] {
  */
 export function compatibilityWarning(policy: ClientPolicy): string | undefined {
   if (policy.algorithm === 'SHA1' && policy.digits === 6 && policy.period === 30) return undefined;
-  return 'Warning: Google Authenticator ignores a non-default algorithm, digits or period on some platforms (it shows SHA1, 6-digit, 30 s codes that never match). Tell users which apps work (FreeOTP, Aegis, 1Password, Microsoft Authenticator), or keep SHA1 / 6 / 30.';
+  return (
+    'Warning: Google Authenticator ignores a non-default algorithm, digits or period on some platforms ' +
+    '(it shows SHA1, 6-digit, 30 s codes that never match). ' +
+    'Tell users which apps work (FreeOTP, Aegis, 1Password, Microsoft Authenticator), or keep SHA1 / 6 / 30.'
+  );
 }

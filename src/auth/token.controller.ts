@@ -30,7 +30,8 @@ export class TokenController {
     summary: 'Get an access token (client credentials, RFC 6749 §4.4)',
     description:
       'Authenticate with HTTP Basic (client_secret_basic) or client_id + client_secret in the body (client_secret_post), not both. ' +
-      "`scope` is optional (space-separated subset of the client's scopes; default: all of them). No refresh token. Unknown parameters are ignored (RFC 6749 §3.1).",
+      "`scope` is optional (space-separated subset of the client's scopes; default: all of them). No refresh token. " +
+      'Unknown parameters are ignored (RFC 6749 §3.1).',
   })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBody({ type: TokenRequestDto })

@@ -20,7 +20,10 @@ export class ImportController {
     operationId: 'importDevice',
     summary: 'Import an existing authenticator as an ACTIVE device',
     description:
-      "For migrating from another system without re-enrolling users: the secret (base32, 16-64 bytes) is validated, encrypted like ours and never returned. With `otp`, the device is imported only if the code verifies. Parameters not given are the client's policy's. No recovery codes are issued. Many at once: npm run devices:import.",
+      'For migrating from another system without re-enrolling users: ' +
+      'the secret (base32, 16-64 bytes) is validated, encrypted like ours and never returned. ' +
+      "With `otp`, the device is imported only if the code verifies. Parameters not given are the client's policy's. " +
+      'No recovery codes are issued. Many at once: npm run devices:import.',
   })
   @ApiCreatedResponse({ type: OtpAcceptedDto, description: 'The device is active' })
   @ApiErrors('INVALID_OTP', 'DEVICE_NAME_TAKEN', 'DEVICE_LIMIT_REACHED', 'DEVICE_ALREADY_IMPORTED')

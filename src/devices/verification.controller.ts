@@ -22,7 +22,10 @@ export class VerificationController {
     operationId: 'verifyDeviceOtp',
     summary: 'Verify a login OTP against one device',
     description:
-      "A code is accepted once per device (a replay answers INVALID_OTP). The window (TOTP_WINDOW, or the client's policy) is centred on the device's drift, which each accepted code records (at most ±10 minutes). LOCKOUT_THRESHOLD consecutive failures lock the device for LOCKOUT_SECONDS; while locked, codes are refused unseen.",
+      'A code is accepted once per device (a replay answers INVALID_OTP). ' +
+      "The window (TOTP_WINDOW, or the client's policy) is centred on the device's drift, " +
+      'which each accepted code records (at most ±10 minutes). ' +
+      'LOCKOUT_THRESHOLD consecutive failures lock the device for LOCKOUT_SECONDS; while locked, codes are refused unseen.',
   })
   @ApiOkResponse({ type: OtpAcceptedDto, description: 'The code is valid' })
   @ApiErrors('INVALID_OTP', 'DEVICE_NOT_FOUND', 'DEVICE_LOCKED', 'RATE_LIMITED')
@@ -43,7 +46,9 @@ export class VerificationController {
     operationId: 'resyncDevice',
     summary: "Re-centre a device's window on its clock: two consecutive codes",
     description:
-      'For a device whose clock has drifted out of the window: two codes of consecutive time steps, up to ±10 minutes from now. A failure counts towards the lockout like a wrong code; the second code is spent.',
+      'For a device whose clock has drifted out of the window: ' +
+      'two codes of consecutive time steps, up to ±10 minutes from now. ' +
+      'A failure counts towards the lockout like a wrong code; the second code is spent.',
   })
   @ApiOkResponse({ type: OtpAcceptedDto, description: 'The window now follows the device' })
   @ApiErrors('INVALID_OTP', 'DEVICE_NOT_FOUND', 'DEVICE_LOCKED')

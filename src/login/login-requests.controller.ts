@@ -22,9 +22,12 @@ const DECISION_ERRORS = [
   'USER_LOCKED',
 ] as const;
 const DECISION_NOTE =
-  "Called by the organisation's app backend with the phone's OCRA response (RFC 6287: the payload's ocraSuite over its challenge, keyed with the device's secret). " +
-  'A wrong response is 400 INVALID_OCRA_RESPONSE; the third fails the request (FAILED). Exactly one decision per request: a later one is 409 LOGIN_REQUEST_NOT_PENDING. ' +
-  'A locked device proves nothing (429 DEVICE_LOCKED); after LOCKOUT_THRESHOLD wrong responses for the user, across requests, none is checked for LOCKOUT_SECONDS (429 USER_LOCKED).';
+  "Called by the organisation's app backend with the phone's OCRA response (RFC 6287: " +
+  "the payload's ocraSuite over its challenge, keyed with the device's secret). " +
+  'A wrong response is 400 INVALID_OCRA_RESPONSE; the third fails the request (FAILED). ' +
+  'Exactly one decision per request: a later one is 409 LOGIN_REQUEST_NOT_PENDING. ' +
+  'A locked device proves nothing (429 DEVICE_LOCKED); ' +
+  'after LOCKOUT_THRESHOLD wrong responses for the user, across requests, none is checked for LOCKOUT_SECONDS (429 USER_LOCKED).';
 
 @ApiTags('Login by QR code')
 @ApiUserId()
@@ -40,7 +43,9 @@ export class LoginRequestsController {
   @ApiOperation({
     operationId: 'createLoginRequest',
     summary: 'Start a login by QR code: a challenge for the phone',
-    description: `The web page shows the QR code; the user's app scans it and answers. Pending for LOGIN_REQUEST_TTL_SECONDS (120 by default). At most 10 per user per minute.`,
+    description:
+      `The web page shows the QR code; the user's app scans it and answers. ` +
+      `Pending for LOGIN_REQUEST_TTL_SECONDS (120 by default). At most 10 per user per minute.`,
   })
   @ApiCreatedResponse({ type: CreatedLoginRequestDto, description: 'The pending request, its challenge and QR payload' })
   @ApiErrors('DEVICE_NOT_FOUND', 'RATE_LIMITED')
@@ -59,7 +64,8 @@ export class LoginRequestsController {
     operationId: 'getLoginRequest',
     summary: 'The status of a login request, long-polled',
     description:
-      'With waitSeconds, answers as soon as the status changes on any replica (or when the time is up, or at expiry). The outcome stays readable 60 s after expiry.',
+      'With waitSeconds, answers as soon as the status changes on any replica (or when the time is up, or at expiry). ' +
+      'The outcome stays readable 60 s after expiry.',
   })
   @ApiOkResponse({ type: LoginRequestDto, description: 'The request and its status' })
   @ApiErrors('LOGIN_REQUEST_NOT_FOUND')

@@ -30,8 +30,10 @@ const IDEMPOTENCY_KEY = {
   required: false,
   description:
     'IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); ' +
-    'another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. ' +
-    'Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. ' +
+    'another request with the key is 422, one while the first runs 409. Keys are per client; ' +
+    '1-255 printable ASCII characters, a UUID is a good choice. ' +
+    'Answers with a secret (Cache-Control: no-store) are kept 10 minutes; ' +
+    'answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. ' +
     'A replay checks nothing again: a key names one operation.',
   // No example: Swagger UI would fill it in, and every call made there would share one key.
   schema: { type: 'string', minLength: 1, maxLength: 257 },

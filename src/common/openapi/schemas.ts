@@ -27,7 +27,8 @@ export const ERROR_SCHEMAS: Record<string, SchemaObject> = {
         type: 'integer',
         minimum: 0,
         description:
-          'INVALID_OTP on activation: wrong codes left before the registration is destroyed; INVALID_OCRA_RESPONSE: wrong responses left before the login request fails',
+          'INVALID_OTP on activation: wrong codes left before the registration is destroyed; INVALID_OCRA_RESPONSE: ' +
+          'wrong responses left before the login request fails',
       },
       lockedUntil: { type: 'string', format: 'date-time', description: 'DEVICE_LOCKED, USER_LOCKED: when the lock ends' },
       loginStatus: {

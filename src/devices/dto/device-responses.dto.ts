@@ -54,7 +54,9 @@ export class ActivatedDeviceDto extends OtpAcceptedDto {
     required: false,
     example: CODES_EXAMPLE,
     description:
-      'Only when the user (for this client) has no recovery codes yet, as with their first device: 10 one-time codes, shown once. Absent otherwise, also when they could not be stored just now: GET …/recovery-codes tells (remainingCodes 0, createdAt null), POST …/recovery-codes issues them',
+      'Only when the user (for this client) has no recovery codes yet, as with their first device: ' +
+      '10 one-time codes, shown once. Absent otherwise, also when they could not be stored just now: ' +
+      'GET …/recovery-codes tells (remainingCodes 0, createdAt null), POST …/recovery-codes issues them',
   })
   recoveryCodes?: string[];
 }
