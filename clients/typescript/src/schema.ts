@@ -1580,19 +1580,22 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponseDto"];
                 };
             };
-            /** @description invalid_request | unsupported_grant_type | invalid_scope | unauthorized_client (the client is disabled) */
+            /** @description invalid_request | unsupported_grant_type | invalid_scope | unauthorized_client (the client is disabled); or INVALID_REQUEST in the ErrorEnvelope (a request the HTTP server cannot parse) */
             400: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
                     "X-Request-Id": string;
                     /** @description The response carries a secret or a short-lived image: never cached */
-                    "Cache-Control": "no-store";
+                    "Cache-Control"?: "no-store";
                     /** @description RFC 6749 §5.1 */
-                    Pragma: "no-cache";
+                    Pragma?: "no-cache";
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OAuthError"];
+                    "application/json": components["schemas"]["OAuthError"] | (components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INVALID_REQUEST";
+                    });
                 };
             };
             /** @description invalid_client; with WWW-Authenticate: Basic when the client used HTTP Basic */
@@ -1728,6 +1731,20 @@ export interface operations {
                     "application/json": components["schemas"]["JwksDto"];
                 };
             };
+            /** @description INVALID_REQUEST */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INVALID_REQUEST";
+                    };
+                };
+            };
             /** @description REQUEST_TIMEOUT */
             408: {
                 headers: {
@@ -1794,6 +1811,20 @@ export interface operations {
                     "application/json": components["schemas"]["AuthorizationServerMetadataDto"];
                 };
             };
+            /** @description INVALID_REQUEST */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INVALID_REQUEST";
+                    };
+                };
+            };
             /** @description REQUEST_TIMEOUT */
             408: {
                 headers: {
@@ -1858,6 +1889,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PolicyEnvelopeDto"];
+                };
+            };
+            /** @description INVALID_REQUEST */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INVALID_REQUEST";
+                    };
                 };
             };
             /** @description UNAUTHORIZED | INVALID_TOKEN */
@@ -5837,6 +5882,20 @@ export interface operations {
                     "application/json": components["schemas"]["LivenessDto"];
                 };
             };
+            /** @description INVALID_REQUEST */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INVALID_REQUEST";
+                    };
+                };
+            };
             /** @description REQUEST_TIMEOUT */
             408: {
                 headers: {
@@ -5903,6 +5962,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReadinessDto"];
+                };
+            };
+            /** @description INVALID_REQUEST */
+            400: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "INVALID_REQUEST";
+                    };
                 };
             };
             /** @description REQUEST_TIMEOUT */

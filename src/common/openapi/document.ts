@@ -13,9 +13,12 @@ const RETRY_AFTER: ReadonlySet<ErrorCode> = new Set([
   'LOGIN_REQUEST_BUSY',
   'IDEMPOTENCY_KEY_IN_USE',
 ]);
-// Any route can answer these: a malformed request, one that did not arrive in time, oversized
-// headers, a body too large or of another type (also where none is expected), an outage or shutdown.
-const EVERY_ROUTE: ErrorCode[] = ['REQUEST_TIMEOUT', 'HEADERS_TOO_LARGE', 'SERVICE_UNAVAILABLE'];
+// Answered by Node's HTTP server before any route runs, in the envelope (http-server.ts
+// clientErrorHandler): a request it cannot parse, one that did not arrive in time, oversized headers.
+// The token endpoint too, whose other errors are RFC 6749 bodies.
+const BEFORE_ROUTING: ErrorCode[] = ['INVALID_REQUEST', 'REQUEST_TIMEOUT', 'HEADERS_TOO_LARGE'];
+// Any route can answer these, and an outage or shutdown.
+const EVERY_ROUTE: ErrorCode[] = [...BEFORE_ROUTING, 'SERVICE_UNAVAILABLE'];
 // Methods whose body is read (a GET's is ignored): too large or of another type, also where none is expected.
 const READS_BODY: ErrorCode[] = ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'];
 // Bad percent-encoding in a path parameter, malformed JSON.
@@ -87,10 +90,14 @@ function completeOperation(
     ...(idempotent ? IDEMPOTENT : []),
   ];
   const errors = dedupe([...own, ...derived]);
-  for (const [status, group] of groupByStatus(oauth ? errors.filter((e) => ['REQUEST_TIMEOUT', 'HEADERS_TOO_LARGE'].includes(codeOf(e))) : errors)) {
+  for (const [status, group] of groupByStatus(oauth ? errors.filter((e) => BEFORE_ROUTING.includes(codeOf(e))) : errors)) {
     operation.responses[String(status)] = errorResponse(group);
   }
-  if (oauth) Object.assign(operation.responses, oauthErrorResponses());
+  if (oauth) {
+    const unparsable = operation.responses['400'] as ResponseObject;
+    Object.assign(operation.responses, oauthErrorResponses());
+    operation.responses['400'] = eitherResponse(operation.responses['400'] as ResponseObject, unparsable);
+  }
   for (const [status, response] of Object.entries(operation.responses)) {
     const r = response as ResponseObject;
     if (status.startsWith('2')) r.headers = { 'X-Request-Id': header('XRequestId'), ...r.headers };
@@ -141,6 +148,24 @@ function errorResponse(group: DocumentedError[]): ResponseObject {
         },
         examples: Object.fromEntries(group.map((e) => [codeOf(e), { summary: codeOf(e), value: errorExample(e) }])),
       },
+    },
+  };
+}
+
+/** One status, two bodies (the token endpoint's 400: RFC 6749, or the envelope of a request Node could not parse). */
+function eitherResponse(a: ResponseObject, b: ResponseObject): ResponseObject {
+  const [ja, jb] = [a.content?.['application/json'], b.content?.['application/json']];
+  const headers: Record<string, HeaderObject> = {};
+  for (const [name, h] of Object.entries({ ...b.headers, ...a.headers }) as Array<[string, HeaderObject]>) {
+    const both =
+      (a.headers?.[name] as HeaderObject | undefined)?.required === true && (b.headers?.[name] as HeaderObject | undefined)?.required === true;
+    headers[name] = { ...h, required: both };
+  }
+  return {
+    description: `${a.description}; or ${b.description} in the ErrorEnvelope (a request the HTTP server cannot parse)`,
+    headers,
+    content: {
+      'application/json': { schema: { oneOf: [ja?.schema ?? {}, jb?.schema ?? {}] }, examples: { ...ja?.examples, ...jb?.examples } },
     },
   };
 }

@@ -16,7 +16,7 @@ export const ApiErrors = (...codes: DocumentedError[]): MethodDecorator & ClassD
 
 const MESSAGES: Partial<Record<ErrorCode, string>> = {
   VALIDATION_FAILED: 'The request is not valid',
-  INVALID_REQUEST: 'The body is not valid JSON',
+  INVALID_REQUEST: 'The request is malformed',
   UNSUPPORTED_DEVICE_TYPE: 'deviceType must be TOTP',
   INVALID_OTP: 'The OTP is not valid',
   INVALID_RECOVERY_CODE: 'The recovery code is not valid (unknown or already used)',
