@@ -10,6 +10,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { type Running, startEmbedded, stop } from '../support/embedded.js';
 import { freePort } from '../support/harness.js';
 import { codeFor } from '../support/otp.js';
+import { ResponseCheck } from '../support/response-check.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const ARTIFACTS = join(ROOT, 'test', 'artifacts');
@@ -35,9 +36,11 @@ describe('the login-by-QR demo page of the embedded mode, in a real browser', ()
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  /** The test's own API calls (not the browser's, nor the example approver's), checked against the served document. */
   async function enrolDemoDevice(): Promise<{ deviceId: string; secret: string }> {
+    const responses = new ResponseCheck(running.url);
     const basic = `Basic ${Buffer.from(`${demo.DEMO_CLIENT_ID}:${demo.DEMO_CLIENT_SECRET}`).toString('base64')}`;
-    const grant = await fetch(`${running.url}/oauth/token`, {
+    const grant = await responses.fetch('/oauth/token', {
       method: 'POST',
       headers: { authorization: basic },
       body: new URLSearchParams({ grant_type: 'client_credentials' }),
@@ -45,18 +48,19 @@ describe('the login-by-QR demo page of the embedded mode, in a real browser', ()
     const { access_token: token } = (await grant.json()) as { access_token: string };
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const created = (await (
-      await fetch(`${running.url}/v1/users/demo/devices`, {
+      await responses.fetch('/v1/users/demo/devices', {
         method: 'POST',
         headers,
         body: JSON.stringify({ deviceType: 'TOTP', deviceName: 'Demo phone' }),
       })
     ).json()) as { authId: string; secret: string };
-    const activated = await fetch(`${running.url}/v1/users/demo/devices/${created.authId}/activate`, {
+    const activated = await responses.fetch(`/v1/users/demo/devices/${created.authId}/activate`, {
       method: 'POST',
       headers,
       body: JSON.stringify({ otp: codeFor(created.secret) }),
     });
     assert.equal(activated.status, 200);
+    responses.assertNoProblems();
     return { deviceId: created.authId, secret: created.secret };
   }
 

@@ -7,6 +7,7 @@ import { hashClientSecret } from '../../src/auth/client-secret.js';
 import { createEnvironment, destroyEnvironment, REDIS_URL, type TestEnvironment } from '../support/harness.js';
 import { codeFor, sleep } from '../support/otp.js';
 import { freePort, ManagedPostgres, ManagedRedis, ServiceProcess } from '../support/processes.js';
+import { ResponseCheck } from '../support/response-check.js';
 
 /** A client inserted straight into the database (the service is a separate process here). */
 async function seedClient(databaseUrl: string): Promise<{ clientId: string; clientSecret: string }> {
@@ -26,26 +27,34 @@ async function seedClient(databaseUrl: string): Promise<{ clientId: string; clie
 
 class Api {
   token = '';
-  constructor(readonly service: ServiceProcess) {}
+  /** Every answer checked against the document the service serves. */
+  readonly responses: ResponseCheck;
+  constructor(readonly service: ServiceProcess) {
+    this.responses = new ResponseCheck(service.url);
+  }
 
   async call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown>; ms: number }> {
     const started = Date.now();
+    let response: Response;
+    let text: string;
     try {
-      const response = await fetch(`${this.service.url}${path}`, {
+      response = await fetch(`${this.service.url}${path}`, {
         method,
         headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(10_000),
       });
-      const text = await response.text();
-      return { status: response.status, body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : {}, ms: Date.now() - started };
+      text = await response.clone().text();
     } catch (error) {
       return { status: 0, body: { error: String(error) }, ms: Date.now() - started };
     }
+    const ms = Date.now() - started;
+    await this.responses.response(method, response);
+    return { status: response.status, body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : {}, ms };
   }
 
   async login(credentials: { clientId: string; clientSecret: string }): Promise<void> {
-    const response = await fetch(`${this.service.url}/oauth/token`, {
+    const response = await this.responses.fetch('/oauth/token', {
       method: 'POST',
       body: new URLSearchParams({ grant_type: 'client_credentials', client_id: credentials.clientId, client_secret: credentials.clientSecret }),
     });
@@ -101,6 +110,7 @@ describe('resilience: Redis outages', () => {
     service.kill();
     await redis.destroy();
     await destroyEnvironment(env);
+    api.responses.assertNoProblems();
   });
 
   it('answers 503 fast while Redis is stopped, keeps verifying logins, runs nothing later, and recovers by itself', async () => {
@@ -188,6 +198,7 @@ describe('resilience: Postgres outages', () => {
     await redis.connect();
     for await (const keys of redis.scanIterator({ MATCH: `${prefix}*` })) if (keys.length > 0) await redis.del(keys);
     await redis.close();
+    api.responses.assertNoProblems();
   });
 
   it('survives a Postgres restart in the same process: 503 meanwhile, success within 2 s after, and the interrupted activation still works', async () => {
@@ -304,13 +315,13 @@ describe('graceful shutdown', () => {
     await api.login(await seedClient(env.databaseUrl));
     const { deviceId } = await api.activeDevice('bye');
 
-    const inFlight = Array.from({ length: 40 }, () => api.call('POST', `/v1/users/bye/devices/${deviceId}/verify`, { otp: '000000' }));
+    const inFlight = Promise.all(Array.from({ length: 40 }, () => api.call('POST', `/v1/users/bye/devices/${deviceId}/verify`, { otp: '000000' })));
     const exit = service.terminate();
     await sleep(200);
     const ready = await api.call('GET', '/health/ready');
     const live = await api.call('GET', '/health/live');
     const stillServing = await api.call('GET', '/v1/users/bye/devices');
-    const results = await Promise.all(inFlight);
+    const results = await inFlight;
     assert.equal(await exit, 0);
 
     assert.equal(ready.status, 503, 'readiness fails while draining');
@@ -321,5 +332,6 @@ describe('graceful shutdown', () => {
       results.map((r) => r.status).join(','),
     );
     assert.match(service.output, /"msg":"stopped"/);
+    api.responses.assertNoProblems();
   });
 });

@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { TokenSigner } from '../../src/auth/token-signer.js';
 import { createEnvironment, destroyEnvironment, LogSink, REDIS_URL, startTestApp, type TestApp, type TestEnvironment } from '../support/harness.js';
 import { freePort, ServiceProcess } from '../support/processes.js';
-import { rawBody, rawHttp, rawStatus } from '../support/raw-http.js';
+import { rawBody, rawStatus } from '../support/raw-http.js';
+import { ResponseCheck } from '../support/response-check.js';
 
 type App = TestApp & { teardown(): Promise<void> };
 const P256_ORDER = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
@@ -24,14 +25,12 @@ describe('request hardening (issue 10)', () => {
   const logs = new LogSink();
   let app: App;
   let token: string;
-  let port: number;
   before(async () => {
     app = await startTestApp(
       { RATE_LIMIT_PER_CLIENT_PER_SECOND: '0', REQUEST_TIMEOUT_MS: '1500', KEEP_ALIVE_TIMEOUT_MS: '1000', MAX_CONNECTIONS: '40', LOG_LEVEL: 'warn' },
       { logs },
     );
     ({ token } = await app.clientWithToken());
-    port = Number(new URL(app.url).port);
   });
   after(() => app.teardown());
 
@@ -62,7 +61,7 @@ describe('request hardening (issue 10)', () => {
       assert.equal(((await r.json()) as { code: string }).code, 'VALIDATION_FAILED');
     }
     const head = `DELETE /v1/users/ada/devices/5b2c7a4e-1d3f-4a6b-8c9d-0e1f2a3b4c5d HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n`;
-    assert.equal(rawStatus((await rawHttp(port, [head], 3000)).response), 404, 'an empty chunked DELETE reaches the route');
+    assert.equal(rawStatus((await app.responses.rawHttp([head], 3000)).response), 404, 'an empty chunked DELETE reaches the route');
     const empty = await app.call('POST', '/v1/users/ada/devices', token, '', { 'content-type': 'application/json' });
     assert.equal(empty.status, 400);
     assert.match(empty.body.message as string, /empty/i);
@@ -95,7 +94,7 @@ describe('request hardening (issue 10)', () => {
     // Sent raw: fetch would resolve the dot segments itself.
     for (const userId of ['.', '..', '%2E', '%2e%2E']) {
       const request = `POST /v1/users/${userId}/devices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
-      const { response } = await rawHttp(port, [request], 3000);
+      const { response } = await app.responses.rawHttp([request], 3000);
       assert.equal(rawStatus(response), 400, `${userId}: ${response.slice(0, 200)}`);
       assert.equal(rawBody(response).code, 'VALIDATION_FAILED');
     }
@@ -146,7 +145,7 @@ describe('request hardening (issue 10)', () => {
 
   it('cuts a request whose body does not arrive within REQUEST_TIMEOUT_MS, with a 408 in the envelope', async () => {
     const head = `POST /v1/users/ada/devices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`;
-    const slow = await Promise.all(Array.from({ length: 10 }, () => rawHttp(port, [head, '{"deviceTy'], 6000)));
+    const slow = await Promise.all(Array.from({ length: 10 }, () => app.responses.rawHttp([head, '{"deviceTy'], 6000)));
     for (const exchange of slow) {
       assert.ok(exchange.closedAfterMs !== undefined && exchange.closedAfterMs < 4000, `closed after ${exchange.closedAfterMs} ms`);
       assert.equal(rawStatus(exchange.response), 408);
@@ -157,8 +156,7 @@ describe('request hardening (issue 10)', () => {
   it('logs no error and no outage when callers drop their connection mid-upload', async () => {
     const before = logs.lines.length;
     for (let i = 0; i < 5; i++) {
-      const exchange = await rawHttp(
-        port,
+      const exchange = await app.responses.rawHttp(
         [
           `POST /v1/users/ada/devices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"dev`,
         ],
@@ -173,26 +171,25 @@ describe('request hardening (issue 10)', () => {
   });
 
   it('closes idle keep-alive connections after KEEP_ALIVE_TIMEOUT_MS', async () => {
-    const exchange = await rawHttp(port, ['GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n'], 5000);
+    const exchange = await app.responses.rawHttp(['GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n'], 5000);
     assert.equal(rawStatus(exchange.response), 200);
     assert.ok(exchange.closedAfterMs !== undefined && exchange.closedAfterMs < 3000, `closed after ${exchange.closedAfterMs}`);
   });
 
   it('holds at most MAX_CONNECTIONS connections open', async () => {
-    const held = await Promise.all(Array.from({ length: 60 }, () => rawHttp(port, ['GET /health/live HTTP/1.1\r\nHost: x\r\n'], 300, true)));
+    const held = await Promise.all(Array.from({ length: 60 }, () => app.responses.rawHttp(['GET /health/live HTTP/1.1\r\nHost: x\r\n'], 300, true)));
     const open = held.filter((h) => h.closedAfterMs === undefined).length;
     for (const h of held) h.socket.destroy();
     assert.ok(open <= 40, `${open} connections open`);
   });
 
   it('answers oversized headers (431) and a body longer than its Content-Length (400) in the error envelope', async () => {
-    const big = await rawHttp(port, [`GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`], 3000);
+    const big = await app.responses.rawHttp([`GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`], 3000);
     assert.equal(rawStatus(big.response), 431);
     assert.equal(rawBody(big.response).code, 'HEADERS_TOO_LARGE');
     assert.equal(rawBody(big.response).status, 'FAILED');
     const body = '{"deviceType":"TOTP","deviceName":"x"}';
-    const mismatch = await rawHttp(
-      port,
+    const mismatch = await app.responses.rawHttp(
       [
         `POST /v1/users/ada/devices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n${body}`,
       ],
@@ -267,13 +264,15 @@ describe('shutdown with stalled connections (issue 10)', () => {
       SHUTDOWN_DRAIN_SECONDS: '1',
     });
     await service.start();
+    const responses = new ResponseCheck(service.url);
+    await responses.load(); // before the service stops
     const head = 'POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n';
-    const stalled = Array.from({ length: 5 }, () => rawHttp(port, [head, 'grant_type'], 20_000));
+    const stalled = Promise.all(Array.from({ length: 5 }, () => responses.rawHttp([head, 'grant_type'], 20_000)));
     await new Promise((r) => setTimeout(r, 300));
     const started = Date.now();
     const code = await service.terminate();
     const took = Date.now() - started;
-    await Promise.all(stalled);
+    await stalled;
     assert.equal(code, 0, service.output.slice(-2000));
     assert.ok(took < 4500, `shutdown took ${took} ms`);
   });

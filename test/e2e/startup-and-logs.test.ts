@@ -7,6 +7,7 @@ import { MIGRATIONS } from '../../src/migrations/index.js';
 import { createEnvironment, destroyEnvironment, REDIS_URL, startApp, type TestEnvironment } from '../support/harness.js';
 import { codeFor } from '../support/otp.js';
 import { freePort, ServiceProcess } from '../support/processes.js';
+import { ResponseCheck } from '../support/response-check.js';
 
 describe('start-up', () => {
   let env: TestEnvironment;
@@ -68,8 +69,9 @@ describe('logs', () => {
       ['devices:write', 'devices:read', 'otp:verify'],
     ]);
     await db.end();
+    const responses = new ResponseCheck(service.url);
     const post = (path: string, body: unknown, token?: string) =>
-      fetch(`${service.url}${path}`, {
+      responses.fetch(path, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
         body: JSON.stringify(body),
@@ -108,5 +110,6 @@ describe('logs', () => {
     for (const secretText of [clientSecret, 'wrong-secret-value', token, token.split('.')[2], created.secret, wrong, activation, login]) {
       assert.ok(!service.output.includes(secretText), `a secret, token or OTP appears in the logs: ${secretText.slice(0, 6)}…`);
     }
+    responses.assertNoProblems();
   });
 });

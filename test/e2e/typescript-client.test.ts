@@ -37,7 +37,7 @@ describe('TypeScript client (clients/typescript) against the real service', () =
     app = await startTestApp();
     client = async (options = {}) => {
       const { clientId, clientSecret } = await app.createClient();
-      return new TotpClient({ baseUrl: app.url, clientId, clientSecret, ...options });
+      return new TotpClient({ baseUrl: app.url, clientId, clientSecret, fetch: app.checkedFetch, ...options });
     };
   });
   after(() => app.teardown());
@@ -128,7 +128,12 @@ describe('TypeScript client (clients/typescript) against the real service', () =
       return true;
     });
     const { clientId } = await app.createClient();
-    const stranger = new TotpClient({ baseUrl: app.url, clientId, clientSecret: 'not-the-secret-not-the-secret-not-the-secret' });
+    const stranger = new TotpClient({
+      baseUrl: app.url,
+      clientId,
+      clientSecret: 'not-the-secret-not-the-secret-not-the-secret',
+      fetch: app.checkedFetch,
+    });
     await assert.rejects(
       stranger.listDevices('bob'),
       (e: unknown) => e instanceof TotpTokenError && e.status === 401 && e.error === 'invalid_client',
@@ -234,7 +239,7 @@ describe('TypeScript client (clients/typescript) against the real service', () =
       assert.equal(creates.filter((s) => s.endsWith(' 201')).length, 2);
       assert.ok(waits.length >= 1 && waits.every((ms) => ms >= 1000 && ms <= 1100), `waited ${waits.join(', ')} ms`);
 
-      const impatient = new TotpClient({ baseUrl: limited.url, clientId, clientSecret, maxRetryDelayMs: 500 });
+      const impatient = new TotpClient({ baseUrl: limited.url, clientId, clientSecret, fetch, maxRetryDelayMs: 500 });
       await impatient.createDevice('erin', { deviceType: 'TOTP', deviceName: 'Three' }).catch(() => undefined);
       await assert.rejects(
         impatient.createDevice('erin', { deviceType: 'TOTP', deviceName: 'Four' }),

@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { AssertionError } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { type AddressInfo, createServer } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -12,7 +11,7 @@ import { type AppConfig, loadConfig, type RedisConfig } from '../../src/config/c
 import { RedisConnection } from '../../src/redis/redis-connection.js';
 import { prepareRuntime } from '../../src/runtime.js';
 import { TestClock } from './clock.js';
-import { OpenApiCheck } from './openapi-check.js';
+import { ResponseCheck } from './response-check.js';
 import { TcpProxy } from './tcp-proxy.js';
 import { codeFor, wrongCodeFor } from './otp.js';
 
@@ -60,7 +59,9 @@ export class TestApp {
     readonly env: TestEnvironment,
     /** The service's clock: tests move it instead of waiting. */
     readonly clock: TestClock,
-  ) {}
+  ) {
+    this.responses = new ResponseCheck(url);
+  }
 
   /** The code an authenticator app shows for `secret` at the service's time (plus `offsetSeconds`). */
   code(secret: string, offsetSeconds = 0): string {
@@ -72,37 +73,19 @@ export class TestApp {
     return wrongCodeFor(secret, this.clock.nowMs());
   }
 
-  private checker: Promise<OpenApiCheck> | undefined;
-
   /**
    * Every response a test receives here is checked against the OpenAPI document the service
-   * serves (/docs-json): status declared, body matching its schema, required headers present. A
-   * mismatch fails the test that made the request.
+   * serves (/docs-json): a mismatch fails the test that made the request, and (if that test
+   * swallowed it) the file, at close or teardown.
    */
-  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const response = await fetch(`${this.url}${path}`, init);
-    if (!path.startsWith('/docs')) await this.conforms(init.method ?? 'GET', response);
-    return response;
+  readonly responses: ResponseCheck;
+
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    return this.responses.fetch(path, init);
   }
 
-  /** The same check for a request made elsewhere (the typed client's own fetch). */
-  async checkedFetch(request: Request): Promise<Response> {
-    const response = await fetch(request);
-    await this.conforms(request.method, response);
-    return response;
-  }
-
-  private async conforms(method: string, response: Response): Promise<void> {
-    this.checker ??= fetch(`${this.url}/docs-json`).then(
-      async (r) => new OpenApiCheck((await r.json()) as ConstructorParameters<typeof OpenApiCheck>[0]),
-    );
-    const check = await this.checker;
-    const bytes = Buffer.from(await response.clone().arrayBuffer());
-    const isJson = (response.headers.get('content-type') ?? '').includes('json');
-    const json: unknown = isJson && bytes.length > 0 ? JSON.parse(bytes.toString('utf8')) : undefined;
-    const problems = check.check(method, response.url, response.status, response.headers, { json, bytes: bytes.length });
-    if (problems.length > 0) throw new AssertionError({ message: `The response does not match the OpenAPI document:\n  ${problems.join('\n  ')}` });
-  }
+  /** The same check for a request made elsewhere: the fetch to give a TotpClient. */
+  readonly checkedFetch = (request: Request): Promise<Response> => this.responses.checkedFetch(request);
 
   createClient(scopes = 'devices:write devices:read otp:verify', name = 'Test client'): Promise<ClientCredentials> {
     return this.app.get(ClientsService).create(name, scopes);
@@ -145,8 +128,10 @@ export class TestApp {
     return { status: response.status, body: parsed, headers: response.headers };
   }
 
-  close(): Promise<void> {
-    return this.app.close();
+  /** Closes the app; fails if any response did not match the document. */
+  async close(): Promise<void> {
+    await this.app.close();
+    this.responses.assertNoProblems();
   }
 }
 
@@ -209,8 +194,9 @@ export async function startTestApp(
   const app = await startApp(env, overrides, options);
   return Object.assign(app, {
     async teardown() {
-      await app.close();
+      await app.app.close();
       await destroyEnvironment(env);
+      app.responses.assertNoProblems();
     },
   });
 }
@@ -227,9 +213,10 @@ export async function startAppBehindPostgresProxy(): Promise<{ app: TestApp; pro
     app,
     proxy,
     teardown: async () => {
-      await app.close();
+      await app.app.close();
       await proxy.stop();
       await destroyEnvironment(env);
+      app.responses.assertNoProblems();
     },
   };
 }

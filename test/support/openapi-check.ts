@@ -15,7 +15,7 @@ interface Response {
 interface Operation {
   responses: Record<string, Response>;
 }
-interface Document {
+export interface Document {
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, Schema> };
 }
@@ -39,13 +39,15 @@ export class OpenApiCheck {
     }
   }
 
-  check(method: string, url: string, status: number, headers: Headers, body: { json?: unknown; bytes: number }): string[] {
-    const path = new URL(url).pathname; // as sent: a parameter's %-escapes stay inside its segment
+  /** `target`: the URL fetched, or the path as written on a raw request line (dot segments kept). */
+  check(method: string, target: string, status: number, headers: Headers, body: { json?: unknown; bytes: number }): string[] {
+    // As sent: a parameter's %-escapes stay inside its segment.
+    const path = target.startsWith('/') ? target.split('?')[0] : new URL(target).pathname;
     const route = this.routes.find((r) => r.method === method.toUpperCase() && r.pattern.test(path));
     // A route the document does not have: only the error envelope of a 404 or 405 is right (or of
-    // the 400, 413 or 415 that a malformed, oversized or unsupported body gets before routing).
+    // what a request gets before routing: 400, 408, 413, 415, 431).
     if (route === undefined) {
-      if (![400, 404, 405, 413, 415].includes(status)) return [`${method} ${path}: undocumented route answered ${status}`];
+      if (![400, 404, 405, 408, 413, 415, 431].includes(status)) return [`${method} ${path}: undocumented route answered ${status}`];
       const expected = { 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED' }[status as 404 | 405];
       const code = (body.json as { code?: unknown } | undefined)?.code;
       const problems = this.validate({ $ref: '#/components/schemas/ErrorEnvelope' }, body.json, `${method} ${path} ${status}`);
