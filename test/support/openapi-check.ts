@@ -1,5 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { RETRY_AFTER } from '../../src/common/openapi/document.js';
+import type { ErrorCode } from '../../src/common/error-codes.js';
 
 // ajv-formats is CommonJS; its default export is the plugin function.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -22,8 +24,10 @@ export interface Document {
 
 /**
  * Checks a response against the OpenAPI document the service serves: its status is declared for the
- * operation, its body matches the declared schema for its content type, and the headers the
- * document says every such response carries are there. Returns the problems (none: it conforms).
+ * operation, its body matches the declared schema for its content type, the headers the document
+ * says every such response carries are there, and Retry-After is there whenever the body's code is
+ * one that carries it (the document marks Retry-After optional where a status groups codes with and
+ * without it). Returns the problems (none: it conforms).
  */
 export class OpenApiCheck {
   private readonly ajv = new Ajv({ strict: false, allErrors: true, discriminator: true });
@@ -58,6 +62,9 @@ export class OpenApiCheck {
     if (response === undefined)
       return [`${method} ${path}: status ${status} is not declared (declared: ${Object.keys(route.operation.responses).join(', ')})`];
     const problems: string[] = [];
+    const code = (body.json as { code?: unknown } | undefined)?.code;
+    if (RETRY_AFTER.has(code as ErrorCode) && !headers.has('retry-after'))
+      problems.push(`${method} ${path} ${status}: ${String(code)} without Retry-After`);
     for (const [name, declared] of Object.entries(response.headers ?? {})) {
       const value = headers.get(name);
       if (value === null) {

@@ -3,8 +3,8 @@ import { type ErrorCode, statusOf } from '../error-codes.js';
 import { codeOf, type DocumentedError, ERROR_CODES_EXTENSION, errorExample } from './error-docs.js';
 import { ERROR_SCHEMAS, header, OAUTH_ERRORS_EXTENSION, oauthErrorResponses } from './schemas.js';
 
-// Codes that come with Retry-After (the filter sets it from the error's retryAfterSeconds).
-const RETRY_AFTER: ReadonlySet<ErrorCode> = new Set([
+/** Codes that come with Retry-After (the filter sets it from the error's retryAfterSeconds). */
+export const RETRY_AFTER: ReadonlySet<ErrorCode> = new Set([
   'SERVICE_UNAVAILABLE',
   'RATE_LIMITED',
   'DEVICE_LOCKED',
