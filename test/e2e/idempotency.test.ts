@@ -180,6 +180,31 @@ describe('Idempotency-Key quota per client', () => {
   });
 });
 
+describe('Idempotency-Key quota on a route with no other 429', () => {
+  it('answers the documented 429 RATE_LIMITED with Retry-After on recovery-codes regenerate once the quota is spent', async () => {
+    const app = await startTestApp({ IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR: '2', RATE_LIMIT_PER_CLIENT_PER_SECOND: '0' });
+    try {
+      const { token } = await app.clientWithToken();
+      const regenerate = () => app.call('POST', '/v1/users/quota-codes/recovery-codes', token, undefined, { 'idempotency-key': randomUUID() });
+      assert.deepEqual([(await regenerate()).status, (await regenerate()).status], [201, 201]);
+      // The harness checks this answer against the served document: a 429 it did not declare would fail here.
+      const refused = await regenerate();
+      assert.deepEqual([refused.status, refused.body.code], [429, 'RATE_LIMITED']);
+      assert.ok(Number(refused.headers.get('retry-after')) > 0);
+      const doc = (await (await app.fetch('/docs-json')).json()) as {
+        paths: Record<string, { post: { responses: Record<string, { content: { 'application/json': { schema: { allOf: unknown[] } } } }> } }>;
+      };
+      const [, own] = doc.paths['/v1/users/{userId}/recovery-codes'].post.responses['429'].content['application/json'].schema.allOf as [
+        unknown,
+        { properties: { code: { enum: string[] } } },
+      ];
+      assert.deepEqual(own.properties.code.enum, ['RATE_LIMITED']);
+    } finally {
+      await app.teardown();
+    }
+  });
+});
+
 describe('Idempotency-Key while Postgres is away', () => {
   it('keeps no 503: the retry with the same key runs once Postgres is back', async () => {
     const { app, proxy, teardown } = await startAppBehindPostgresProxy();

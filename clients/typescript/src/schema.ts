@@ -2107,7 +2107,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. A client starts at most IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR new keys an hour; beyond that a keyed request is 429 RATE_LIMITED with Retry-After, so send a key where a retry must not run twice, not on every request. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -2254,6 +2254,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "IDEMPOTENCY_KEY_REUSED";
+                    };
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
                     };
                 };
             };
@@ -2413,7 +2429,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. A client starts at most IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR new keys an hour; beyond that a keyed request is 429 RATE_LIMITED with Retry-After, so send a key where a retry must not run twice, not on every request. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -2751,7 +2767,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. A client starts at most IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR new keys an hour; beyond that a keyed request is 429 RATE_LIMITED with Retry-After, so send a key where a retry must not run twice, not on every request. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -3456,7 +3472,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. A client starts at most IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR new keys an hour; beyond that a keyed request is 429 RATE_LIMITED with Retry-After, so send a key where a retry must not run twice, not on every request. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -3674,7 +3690,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. A client starts at most IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR new keys an hour; beyond that a keyed request is 429 RATE_LIMITED with Retry-After, so send a key where a retry must not run twice, not on every request. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -3840,7 +3856,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description DEVICE_LOCKED */
+            /** @description DEVICE_LOCKED | RATE_LIMITED */
             429: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
@@ -3852,7 +3868,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
-                        code: "DEVICE_LOCKED";
+                        code: "DEVICE_LOCKED" | "RATE_LIMITED";
                     };
                 };
             };
@@ -3892,7 +3908,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. A client starts at most IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR new keys an hour; beyond that a keyed request is 429 RATE_LIMITED with Retry-After, so send a key where a retry must not run twice, not on every request. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -4108,7 +4124,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. A client starts at most IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR new keys an hour; beyond that a keyed request is 429 RATE_LIMITED with Retry-After, so send a key where a retry must not run twice, not on every request. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -4423,7 +4439,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. A client starts at most IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR new keys an hour; beyond that a keyed request is 429 RATE_LIMITED with Retry-After, so send a key where a retry must not run twice, not on every request. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -4564,6 +4580,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "IDEMPOTENCY_KEY_REUSED";
+                    };
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
                     };
                 };
             };
@@ -4744,7 +4776,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. A client starts at most IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR new keys an hour; beyond that a keyed request is 429 RATE_LIMITED with Retry-After, so send a key where a retry must not run twice, not on every request. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -5226,7 +5258,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. A client starts at most IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR new keys an hour; beyond that a keyed request is 429 RATE_LIMITED with Retry-After, so send a key where a retry must not run twice, not on every request. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -5394,7 +5426,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description DEVICE_LOCKED | USER_LOCKED */
+            /** @description DEVICE_LOCKED | USER_LOCKED | RATE_LIMITED */
             429: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
@@ -5406,7 +5438,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
-                        code: "DEVICE_LOCKED" | "USER_LOCKED";
+                        code: "DEVICE_LOCKED" | "USER_LOCKED" | "RATE_LIMITED";
                     };
                 };
             };
@@ -5446,7 +5478,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. A client starts at most IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR new keys an hour; beyond that a keyed request is 429 RATE_LIMITED with Retry-After, so send a key where a retry must not run twice, not on every request. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -5614,7 +5646,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description DEVICE_LOCKED | USER_LOCKED */
+            /** @description DEVICE_LOCKED | USER_LOCKED | RATE_LIMITED */
             429: {
                 headers: {
                     /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
@@ -5626,7 +5658,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
-                        code: "DEVICE_LOCKED" | "USER_LOCKED";
+                        code: "DEVICE_LOCKED" | "USER_LOCKED" | "RATE_LIMITED";
                     };
                 };
             };
@@ -5666,7 +5698,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
+                /** @description IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); another request with the key is 422, one while the first runs 409. Keys are per client; 1-255 printable ASCII characters, a UUID is a good choice. A client starts at most IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR new keys an hour; beyond that a keyed request is 429 RATE_LIMITED with Retry-After, so send a key where a retry must not run twice, not on every request. Answers with a secret (Cache-Control: no-store) are kept 10 minutes; answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. A replay checks nothing again: a key names one operation. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -5825,6 +5857,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"] & {
                         /** @enum {string} */
                         code: "IDEMPOTENCY_KEY_REUSED";
+                    };
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description The request id: the caller's well-formed X-Request-Id, or a new UUID */
+                    "X-Request-Id": string;
+                    /** @description Seconds after which a retry can succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"] & {
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
                     };
                 };
             };

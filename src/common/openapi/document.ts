@@ -25,8 +25,9 @@ const READS_BODY: ErrorCode[] = ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'];
 const WITH_INPUT: ErrorCode[] = ['INVALID_REQUEST', 'VALIDATION_FAILED'];
 const PROTECTED: ErrorCode[] = ['UNAUTHORIZED', 'INVALID_TOKEN', 'INSUFFICIENT_SCOPE'];
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
-// Every POST under /v1 takes an Idempotency-Key (idempotency/idempotency.interceptor.ts).
-const IDEMPOTENT: ErrorCode[] = ['IDEMPOTENCY_KEY_IN_USE', 'IDEMPOTENCY_KEY_REUSED'];
+// Every POST under /v1 takes an Idempotency-Key (idempotency/idempotency.interceptor.ts); a new
+// key beyond the client's hourly quota is 429 RATE_LIMITED.
+const IDEMPOTENT: ErrorCode[] = ['IDEMPOTENCY_KEY_IN_USE', 'IDEMPOTENCY_KEY_REUSED', 'RATE_LIMITED'];
 const IDEMPOTENCY_KEY = {
   name: 'Idempotency-Key',
   in: 'header' as const,
@@ -35,6 +36,9 @@ const IDEMPOTENCY_KEY = {
     'IETF httpapi Idempotency-Key: the same key and request again within 24 h get the first answer (Idempotent-Replayed: true); ' +
     'another request with the key is 422, one while the first runs 409. Keys are per client; ' +
     '1-255 printable ASCII characters, a UUID is a good choice. ' +
+    'A client starts at most IDEMPOTENCY_KEYS_PER_CLIENT_PER_HOUR new keys an hour; ' +
+    'beyond that a keyed request is 429 RATE_LIMITED with Retry-After, ' +
+    'so send a key where a retry must not run twice, not on every request. ' +
     'Answers with a secret (Cache-Control: no-store) are kept 10 minutes; ' +
     'answers that say "retry later" (5xx, or with Retry-After) and 400 VALIDATION_FAILED/INVALID_REQUEST are not kept. ' +
     'A replay checks nothing again: a key names one operation.',
