@@ -7,14 +7,20 @@ import { startAppBehindPostgresProxy, startTestApp, type TestApp } from '../supp
 import { sleep } from '../support/otp.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
 
-/** Every request the client sends, as "METHOD path status"; each answer checked against the OpenAPI document. */
-function recordingFetch(app: TestApp): { fetch: (request: Request) => Promise<Response>; sent: string[] } {
+/**
+ * Every request the client sends, as "METHOD path status" (and in `keyed`, those with an
+ * Idempotency-Key); each answer checked against the OpenAPI document.
+ */
+function recordingFetch(app: TestApp): { fetch: (request: Request) => Promise<Response>; sent: string[]; keyed: string[] } {
   const sent: string[] = [];
+  const keyed: string[] = [];
   return {
     sent,
+    keyed,
     fetch: async (request) => {
       const response = await app.checkedFetch(request);
       sent.push(`${request.method} ${new URL(request.url).pathname} ${response.status}`);
+      if (request.headers.has('idempotency-key')) keyed.push(`${request.method} ${new URL(request.url).pathname}`);
       return response;
     },
   };
@@ -43,7 +49,7 @@ describe('TypeScript client (clients/typescript) against the real service', () =
   after(() => app.teardown());
 
   it('runs the whole flow with one token: create, QR (PNG and SVG), activate, verify, list, rename, events, delete', async () => {
-    const { fetch, sent } = recordingFetch(app);
+    const { fetch, sent, keyed } = recordingFetch(app);
     const totp = await client({ fetch });
     const created = await totp.createDevice('ada', { deviceType: 'TOTP', deviceName: 'Pixel' });
     assert.match(created.authId, /^[0-9a-f-]{36}$/);
@@ -86,6 +92,16 @@ describe('TypeScript client (clients/typescript) against the real service', () =
       (e: unknown) => e instanceof TotpApiError && e.status === 404 && e.code === 'DEVICE_NOT_FOUND',
     );
     assert.equal(tokenRequests(sent), 1, sent.join('\n'));
+    // Keys (and the service's hourly quota of them) only where a repetition would lose something: not on OTP verification.
+    assert.deepEqual(
+      keyed.map((k) => k.replace(activated.deviceId, '{id}')),
+      [
+        'POST /v1/users/ada/devices',
+        'POST /v1/users/ada/devices/{id}/activate',
+        'POST /v1/users/ada/recovery-codes/verify',
+        'POST /v1/users/ada/recovery-codes',
+      ],
+    );
   });
 
   it('logs in by QR code: create, QR, long-poll, approve with the OCRA response, redeem once, typed errors', async () => {

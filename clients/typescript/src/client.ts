@@ -1,5 +1,6 @@
 import createClient, { type Client } from 'openapi-fetch';
 import { unwrap } from './errors.js';
+import { type IdempotencyKeys, wantsIdempotencyKey } from './idempotency.js';
 import { LoginRequests } from './login-requests.js';
 import { retryableApiAnswer, retryableTokenAnswer, type RetryOptions, sendWithRetries, sleep } from './retry.js';
 import type { components, paths } from './schema.js';
@@ -35,6 +36,12 @@ export interface TotpClientOptions {
   retries?: number;
   /** Retry POST, PATCH and DELETE after a 503 too (default true; see RetryOptions.retryUnsafe). */
   retryUnsafe?: boolean;
+  /**
+   * Which POSTs carry an Idempotency-Key, the same on each retry (default 'where-replay-matters':
+   * create, import, activate, regenerate and verify recovery codes, create and redeem login
+   * requests; 'all': every POST). Keys count towards the service's hourly quota per client.
+   */
+  idempotencyKeys?: IdempotencyKeys;
   /** A Retry-After longer than this is not waited for; the error is thrown (default 30 000). */
   maxRetryDelayMs?: number;
   /** The fetch to use (default globalThis.fetch). */
@@ -56,6 +63,7 @@ export class TotpClient {
   readonly loginRequests: LoginRequests;
   private readonly tokens: TokenProvider;
   private readonly retry: RetryOptions;
+  private readonly idempotencyKeys: IdempotencyKeys;
   private readonly fetch: (request: Request) => Promise<Response>;
 
   constructor(options: TotpClientOptions) {
@@ -67,6 +75,7 @@ export class TotpClient {
       retryUnsafe: options.retryUnsafe ?? true,
       sleep: options.sleep ?? sleep,
     };
+    this.idempotencyKeys = this.retry.retryUnsafe ? (options.idempotencyKeys ?? 'where-replay-matters') : 'none';
     this.tokens = new TokenProvider({
       tokenUrl: `${baseUrl}/oauth/token`,
       clientId: options.clientId,
@@ -168,11 +177,10 @@ export class TotpClient {
     } while (cursor !== undefined);
   }
 
-  /** Adds the bearer token (and a POST's Idempotency-Key); once more with a new token if the service refuses it as invalid (rotated keys). */
+  /** Adds the bearer token (and an Idempotency-Key where wanted); once more with a new token if the service refuses it as invalid (rotated keys). */
   private async authorized(request: Request): Promise<Response> {
     // One key per call, the same on every retry: a POST the service already answered is not run twice.
-    const key =
-      request.method === 'POST' && this.retry.retryUnsafe && !request.headers.has('idempotency-key') ? globalThis.crypto.randomUUID() : undefined;
+    const key = wantsIdempotencyKey(request, this.idempotencyKeys) ? globalThis.crypto.randomUUID() : undefined;
     for (let renewed = false; ; renewed = true) {
       const token = await this.tokens.token();
       const authed = new Request(request.clone());

@@ -14,6 +14,7 @@ export {
   TotpClient,
   type TotpClientOptions,
 } from './client.js';
+export { type IdempotencyKeys } from './idempotency.js';
 export { type CreatedLoginRequest, type CreateLoginRequest, type LoginRequest, LoginRequests } from './login-requests.js';
 export { type ErrorCode, type ErrorEnvelope, type OAuthErrorCode, TotpApiError, TotpTokenError } from './errors.js';
 export { type TokenResponse } from './token-provider.js';

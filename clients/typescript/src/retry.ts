@@ -8,9 +8,10 @@ export interface RetryOptions {
   /**
    * Also retry a POST, PATCH or DELETE after a 503 (default true). The service answers 503 when a
    * dependency failed; mostly nothing happened, but a statement that ran past its deadline and
-   * did not stop on cancel may still have committed. A POST is sent with an Idempotency-Key (the
-   * same one on every retry), so one the service answered (say, before the connection broke)
-   * gets its first answer back rather than running twice; PATCH and DELETE are idempotent.
+   * did not stop on cancel may still have committed. A POST whose repetition would lose something
+   * is sent with an Idempotency-Key (the same one on every retry; see idempotency.ts), so it gets
+   * its first answer back rather than running twice; the others (OTP verification, approve, deny)
+   * are refused harmlessly when they ran already; PATCH and DELETE are idempotent.
    */
   retryUnsafe: boolean;
   /** Waits; replaceable in tests. */
