@@ -28,7 +28,7 @@ export const AUDIT_EVENT_TYPES = [
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 /** The facts each event type records in `detail` (never a secret or a code), and their JSON types. */
-export const AUDIT_EVENT_DETAILS: Record<AuditEventType, Record<string, 'string' | 'date-time' | 'integer'>> = {
+export const AUDIT_EVENT_DETAILS: Record<AuditEventType, Record<string, 'string' | 'uuid' | 'date-time' | 'integer'>> = {
   REGISTRATION_CREATED: { deviceName: 'string', expiresAt: 'date-time' },
   DEVICE_ACTIVATED: { deviceName: 'string' },
   DEVICE_IMPORTED: { deviceName: 'string', externalId: 'string' }, // externalId when the import gave one
@@ -49,12 +49,12 @@ export const AUDIT_EVENT_DETAILS: Record<AuditEventType, Record<string, 'string'
   USER_LOCKED: { lockedUntil: 'date-time' },
   USER_ERASED: { devices: 'integer', registrations: 'integer' },
   // deviceId: the device the request was bound to (LOGIN_REQUESTED) or that decided it.
-  LOGIN_REQUESTED: { loginRequestId: 'string', expiresAt: 'date-time' },
-  LOGIN_APPROVED: { loginRequestId: 'string' },
-  LOGIN_DENIED: { loginRequestId: 'string' },
-  LOGIN_FAILED: { loginRequestId: 'string', failures: 'integer' },
-  LOGIN_EXPIRED: { loginRequestId: 'string' },
-  LOGIN_REDEEMED: { loginRequestId: 'string' },
+  LOGIN_REQUESTED: { loginRequestId: 'uuid', expiresAt: 'date-time' },
+  LOGIN_APPROVED: { loginRequestId: 'uuid' },
+  LOGIN_DENIED: { loginRequestId: 'uuid' },
+  LOGIN_FAILED: { loginRequestId: 'uuid', failures: 'integer' },
+  LOGIN_EXPIRED: { loginRequestId: 'uuid' },
+  LOGIN_REDEEMED: { loginRequestId: 'uuid' },
 };
 
 /** A security event. Never holds a secret or an OTP. */

@@ -36,7 +36,7 @@ export const AUDIT_EVENT_SCHEMAS: Record<string, SchemaObject> = Object.fromEntr
           properties: Object.fromEntries(
             Object.entries(AUDIT_EVENT_DETAILS[type]).map(([name, kind]) => [
               name,
-              kind === 'date-time' ? { type: 'string', format: 'date-time' } : { type: kind },
+              kind === 'date-time' || kind === 'uuid' ? { type: 'string', format: kind } : { type: kind },
             ]),
           ),
         },

@@ -10,7 +10,7 @@ class PolicyDto {
   @ApiProperty({ enum: ['SHA1', 'SHA256', 'SHA512'], example: 'SHA1' })
   algorithm: ClientPolicy['algorithm'];
 
-  @ApiProperty({ enum: [6, 8], example: 6 })
+  @ApiProperty({ type: 'integer', enum: [6, 8], example: 6 })
   digits: 6 | 8;
 
   @ApiProperty({ type: 'integer', example: 30, description: 'Seconds per time step (30 or 60 when the client sets it)' })

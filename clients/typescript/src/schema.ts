@@ -579,7 +579,7 @@ export interface components {
             algorithm: "SHA1" | "SHA256" | "SHA512";
             /**
              * @example 6
-             * @enum {number}
+             * @enum {integer}
              */
             digits: 6 | 8;
             /**
@@ -646,7 +646,7 @@ export interface components {
             algorithm?: "SHA1" | "SHA256" | "SHA512";
             /**
              * @description Default: the client's policy
-             * @enum {number}
+             * @enum {integer}
              */
             digits?: 6 | 8;
             /** @description Seconds per step. Default: the client's policy */
@@ -1397,6 +1397,7 @@ export interface components {
             requestId: string | null;
             /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: {
+                /** Format: uuid */
                 loginRequestId: string;
                 /** Format: date-time */
                 expiresAt: string;
@@ -1417,6 +1418,7 @@ export interface components {
             requestId: string | null;
             /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: {
+                /** Format: uuid */
                 loginRequestId: string;
             };
             /** Format: date-time */
@@ -1435,6 +1437,7 @@ export interface components {
             requestId: string | null;
             /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: {
+                /** Format: uuid */
                 loginRequestId: string;
             };
             /** Format: date-time */
@@ -1453,6 +1456,7 @@ export interface components {
             requestId: string | null;
             /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: {
+                /** Format: uuid */
                 loginRequestId: string;
                 failures: number;
             };
@@ -1472,6 +1476,7 @@ export interface components {
             requestId: string | null;
             /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: {
+                /** Format: uuid */
                 loginRequestId: string;
             };
             /** Format: date-time */
@@ -1490,6 +1495,7 @@ export interface components {
             requestId: string | null;
             /** @description Non-secret facts of the event; deviceName is removed when the user is erased (DELETE /v1/users/{userId}) */
             detail: {
+                /** Format: uuid */
                 loginRequestId: string;
             };
             /** Format: date-time */

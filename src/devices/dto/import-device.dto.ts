@@ -25,7 +25,7 @@ export class ImportDeviceDto {
   @IsIn(['SHA1', 'SHA256', 'SHA512'])
   algorithm?: 'SHA1' | 'SHA256' | 'SHA512';
 
-  @ApiPropertyOptional({ enum: [6, 8], description: "Default: the client's policy" })
+  @ApiPropertyOptional({ type: 'integer', enum: [6, 8], description: "Default: the client's policy" })
   @IsOptional()
   @IsIn([6, 8])
   digits?: 6 | 8;
