@@ -12,6 +12,7 @@ import { tracingRequested } from '../../src/observability/tracing.js';
 import { startEmbedded, stop } from '../support/embedded.js';
 import { createEnvironment, destroyEnvironment, REDIS_URL, type TestEnvironment } from '../support/harness.js';
 import { freePort, ServiceProcess } from '../support/processes.js';
+import { ResponseCheck } from '../support/response-check.js';
 
 interface OtlpSpan {
   traceId: string;
@@ -106,14 +107,15 @@ describe('OpenTelemetry traces (OTLP) and trace ids in logs', () => {
     const traceId = randomBytes(16).toString('hex');
     const parentId = randomBytes(8).toString('hex');
     const traceparent = `00-${traceId}-${parentId}-01`;
-    const tokenResponse = await fetch(`${service.url}/oauth/token`, {
+    const responses = new ResponseCheck(service.url);
+    const tokenResponse = await responses.fetch('/oauth/token', {
       method: 'POST',
       headers: { traceparent },
       body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }),
     });
     assert.equal(tokenResponse.status, 200);
     const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
-    const created = await fetch(`${service.url}/v1/users/ada/devices`, {
+    const created = await responses.fetch('/v1/users/ada/devices', {
       method: 'POST',
       headers: { traceparent, authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ deviceType: 'TOTP', deviceName: 'Traced phone', accountName: 'ada' }),
@@ -153,6 +155,7 @@ describe('OpenTelemetry traces (OTLP) and trace ids in logs', () => {
     );
     assert.equal(lines.filter((l) => l.includes('"msg":"request"')).length, 2, 'both request lines have the trace id');
     for (const line of lines) assert.equal((JSON.parse(line) as { trace_id: string }).trace_id, traceId);
+    responses.assertNoProblems();
   });
 
   it('is off unless the standard variables ask for an exporter', () => {
