@@ -73,38 +73,34 @@ export class TokenService {
 
   /**
    * Client authentication, throttled per client and source address. The secret is compared (in
-   * constant time) first; then a wrong secret is counted only while the count is below
-   * CLIENT_AUTH_MAX_FAILURES (one atomic step), and answered 401 only when it was counted: at most
-   * that many wrong secrets get an answer per window, however many arrive at once. A right secret
-   * only reads the count: it is refused (429, like a wrong one, so the answer reveals nothing) only
-   * while the count is at the limit, never because other requests are in flight. Ids of no known
-   * client share one count per address, so invented ids keep no state per id. The address is the
-   * one TRUST_PROXY yields: a caller cannot pick the address its failures are counted under.
+   * constant time) first. A right secret of a known client is always accepted, whatever the count
+   * (issue 10 §7: wrong secrets from a shared address must not lock a legitimate caller out; and
+   * refusing a right guess of a 256-bit secret would protect nothing). A wrong secret is counted
+   * only while the count is below CLIENT_AUTH_MAX_FAILURES (one atomic step), and answered 401 only
+   * when it was counted, else 429: at most that many wrong secrets get a 401 per window, however
+   * many arrive at once. Ids of no known client share one count per address, so invented ids keep
+   * no state per id. The address is the one TRUST_PROXY yields: a caller cannot pick the address
+   * its failures are counted under.
    */
   private async authenticate(credentials: Credentials, ip: string) {
     const limits = this.config.limits;
     const id = credentials.clientId.toLowerCase();
     const client = UUID_V4.test(id) ? await this.directory.find(id) : null;
-    const counter = `client-auth:${client?.id ?? 'unknown'}:${throttleAddress(ip)}`;
     // Compare against a dummy hash for unknown clients too, so timing does not reveal which ids exist.
-    const matches = secretMatches(credentials.clientSecret, client?.secretHash ?? '0'.repeat(64)) && client !== null;
-    const window = matches
-      ? await this.throttleStep(() => this.counters.peek(counter), { count: 0, resetInMs: 0 })
-      : await this.throttleStep(
-          () => this.counters.reserve(counter, limits.clientAuthMaxFailures, limits.clientAuthBlockSeconds * 1000),
-          UNTHROTTLED,
-        );
-    const refused = 'granted' in window ? !window.granted : window.count >= limits.clientAuthMaxFailures;
-    if (refused) {
+    const matches = secretMatches(credentials.clientSecret, client?.secretHash ?? '0'.repeat(64));
+    if (matches && client !== null) return client;
+    const counter = `client-auth:${client?.id ?? 'unknown'}:${throttleAddress(ip)}`;
+    const window = await this.throttleStep(
+      () => this.counters.reserve(counter, limits.clientAuthMaxFailures, limits.clientAuthBlockSeconds * 1000),
+      UNTHROTTLED,
+    );
+    if (!window.granted) {
       throw new OAuthError('too_many_requests', 'Too many failed client authentications; retry later', {
         retryAfterSeconds: Math.max(1, Math.ceil(window.resetInMs / 1000)),
       });
     }
-    if (!matches || client === null) {
-      this.logger.warn({ clientId: client?.id, ip, method: credentials.method }, 'client authentication failed');
-      throw new OAuthError('invalid_client', 'Client authentication failed', { basicChallenge: credentials.method === 'client_secret_basic' });
-    }
-    return client;
+    this.logger.warn({ clientId: client?.id, ip, method: credentials.method }, 'client authentication failed');
+    throw new OAuthError('invalid_client', 'Client authentication failed', { basicChallenge: credentials.method === 'client_secret_basic' });
   }
 
   /**

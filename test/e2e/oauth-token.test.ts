@@ -140,9 +140,10 @@ describe('POST /oauth/token (RFC 6749 §4.4 client credentials)', () => {
     assert.equal(blocked.body.error, 'too_many_requests');
     const retryAfter = Number(blocked.headers.get('retry-after'));
     assert.ok(retryAfter > 0 && retryAfter <= 60, `Retry-After ${retryAfter}`);
-    // Even the right secret waits until the window ends.
+    // The right secret is never refused (issue 10 §7), and does not reopen the window for wrong ones.
     const right = await tokenRequest(form({ grant_type: 'client_credentials', client_id: victim.clientId, client_secret: victim.clientSecret }));
-    assert.equal(right.status, 429);
+    assert.equal(right.status, 200);
+    assert.equal((await tokenRequest(bad)).status, 429);
   });
 
   it('refuses a body over 16 KiB with 413', async () => {
