@@ -39,6 +39,11 @@ export class ClientsRepository {
     return row === undefined ? null : toClient(row);
   }
 
+  /** Which of `ids` are clients. */
+  async existing(ids: string[]): Promise<string[]> {
+    return (await this.db.query<{ id: string }>('SELECT id FROM oauth_clients WHERE id = ANY($1::uuid[])', [ids])).map((r) => r.id);
+  }
+
   async list(): Promise<OAuthClient[]> {
     return (await this.db.query<ClientRow>(`SELECT ${COLUMNS} FROM oauth_clients ORDER BY created_at, id`, [])).map(toClient);
   }

@@ -8,6 +8,7 @@ import { CounterStore, type Reservation } from '../counters/counter.store.js';
 import { throttleAddress } from './client-address.js';
 import { secretMatches } from './client-secret.js';
 import { ClientDirectory } from './client-directory.js';
+import type { OAuthClient } from './oauth-client.js';
 import { OAuthError } from '../common/oauth-error.js';
 import { TokenSigner } from './token-signer.js';
 
@@ -85,22 +86,35 @@ export class TokenService {
   private async authenticate(credentials: Credentials, ip: string) {
     const limits = this.config.limits;
     const id = credentials.clientId.toLowerCase();
-    const client = UUID_V4.test(id) ? await this.directory.find(id) : null;
+    const address = throttleAddress(ip);
+    const client = UUID_V4.test(id) ? await this.findClient(id, address) : null;
     // Compare against a dummy hash for unknown clients too, so timing does not reveal which ids exist.
     const matches = secretMatches(credentials.clientSecret, client?.secretHash ?? '0'.repeat(64));
     if (matches && client !== null) return client;
-    const counter = `client-auth:${client?.id ?? 'unknown'}:${throttleAddress(ip)}`;
+    const counter = `client-auth:${client?.id ?? 'unknown'}:${address}`;
     const window = await this.throttleStep(
       () => this.counters.reserve(counter, limits.clientAuthMaxFailures, limits.clientAuthBlockSeconds * 1000),
       UNTHROTTLED,
     );
-    if (!window.granted) {
-      throw new OAuthError('too_many_requests', 'Too many failed client authentications; retry later', {
-        retryAfterSeconds: Math.max(1, Math.ceil(window.resetInMs / 1000)),
-      });
-    }
+    if (!window.granted) throw tooManyFailures(window.resetInMs);
     this.logger.warn({ clientId: client?.id, ip, method: credentials.method }, 'client authentication failed');
     throw new OAuthError('invalid_client', 'Client authentication failed', { basicChallenge: credentials.method === 'client_secret_basic' });
+  }
+
+  /**
+   * An id this replica does not know costs a lookup in Postgres. Once the address's count of unknown
+   * ids is full, such an id is first only checked for existence, in one statement shared by all the
+   * ids asked about at once (one statement at a time per replica), so a flood of invented ids costs
+   * no lookup each; it answers 429 as its counted failure would have. It is not refused unchecked:
+   * only the database tells a real client from an invented id (the cache lives a second), and a real
+   * client's right secret must pass from any address (§7), a NAT shared with the flood included.
+   */
+  private async findClient(id: string, address: string): Promise<OAuthClient | null> {
+    if (!this.directory.knows(id)) {
+      const unknown = await this.throttleStep(() => this.counters.peek(`client-auth:unknown:${address}`), { count: 0, resetInMs: 0 });
+      if (unknown.count >= this.config.limits.clientAuthMaxFailures && !(await this.directory.exists(id))) throw tooManyFailures(unknown.resetInMs);
+    }
+    return this.directory.find(id);
   }
 
   /**
@@ -120,6 +134,11 @@ export class TokenService {
 }
 
 const UNTHROTTLED: Reservation = { granted: true, count: 0, resetInMs: 0 };
+
+const tooManyFailures = (resetInMs: number) =>
+  new OAuthError('too_many_requests', 'Too many failed client authentications; retry later', {
+    retryAfterSeconds: Math.max(1, Math.ceil(resetInMs / 1000)),
+  });
 
 function readParams(body: unknown): Map<string, string> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {

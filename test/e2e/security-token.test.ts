@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'redis';
+import { ClientsRepository } from '../../src/auth/clients.repository.js';
 import { ClientsService } from '../../src/auth/clients.service.js';
 import { createEnvironment, destroyEnvironment, REDIS_URL, startApp, startTestApp, type TestApp, type TestEnvironment } from '../support/harness.js';
 import { freePort, ManagedRedis } from '../support/processes.js';
@@ -77,6 +78,39 @@ describe('client authentication throttle (issue 10)', () => {
     }
     const added = (await redisKeys(`${a.env.redisKeyPrefix}*`)) - before;
     assert.ok(added <= 2, `${added} keys for 300 unknown client ids`);
+  });
+
+  it('looks no invented id up alone once its address has used up the unknown-id count, and still lets a real client in', async () => {
+    // Observed, not replaced: the repository still runs each query.
+    const repository = a.app.get(ClientsRepository);
+    const findById = repository.findById.bind(repository);
+    const existing = repository.existing.bind(repository);
+    let lookups = 0;
+    let existenceStatements = 0;
+    repository.findById = (id) => {
+      lookups++;
+      return findById(id);
+    };
+    repository.existing = (ids) => {
+      existenceStatements++;
+      return existing(ids);
+    };
+    try {
+      for (let i = 0; i < 10; i++) assert.equal((await tokenRequest(a, randomUUID(), 'x'.repeat(43), '198.51.100.9')).status, 401);
+      lookups = 0;
+      const flood = await Promise.all(Array.from({ length: 100 }, () => tokenRequest(a, randomUUID(), 'x'.repeat(43), '198.51.100.9')));
+      assert.deepEqual(
+        flood.map((r) => r.status),
+        flood.map(() => 429),
+      );
+      assert.equal(lookups, 0, `${lookups} lookups for 100 invented ids (${existenceStatements} existence statements)`);
+      // A client this replica has never seen, behind the same address, still gets its token.
+      const client = await a.createClient();
+      assert.equal((await tokenRequest(a, client.clientId, client.clientSecret, '198.51.100.9')).status, 200);
+    } finally {
+      repository.findById = findById;
+      repository.existing = existing;
+    }
   });
 
   it('takes the right-most untrusted X-Forwarded-For address: a spoofed left-most entry neither escapes nor frames anyone', async () => {
