@@ -31,8 +31,9 @@ export async function serve(tracing: Tracing | undefined): Promise<void> {
     ).unref();
     try {
       app.get(HealthService).startDraining();
+      const lastCut = cutStalledRequests(app.getHttpServer());
       await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainSeconds * 1000));
-      await cutStalledRequests(app.getHttpServer());
+      await lastCut();
       await app.close();
       await runtime.release();
       await tracing?.shutdown();

@@ -25,7 +25,8 @@ export class ClientDirectory {
   ) {
     // One statement for all the ids asked about at once, one statement at a time per replica.
     this.existence = batches.create(
-      async (ids) => {
+      'client_existence',
+      async (ids: string[]) => {
         const found = new Set(await clients.existing(ids));
         return ids.map((id) => found.has(id));
       },

@@ -156,14 +156,24 @@ export function nestingExceeds(body: Buffer, max: number): boolean {
   return false;
 }
 
+/** While draining, a request that has taken this long to arrive is stalled. */
+const DRAIN_REQUEST_TIMEOUT_MS = 1000;
+
 /**
- * At shutdown, before the server closes: requests still arriving (a stalled body or header) are
- * cut at Node's next connection check instead of holding the close for REQUEST_TIMEOUT_MS. The
- * check stops when the server closes, so this waits one check first. Requests being handled
- * finish; idle keep-alive connections are closed by Fastify's close.
+ * At shutdown, when draining starts: requests that have taken DRAIN_REQUEST_TIMEOUT_MS to arrive
+ * (a stalled body or header) are cut at Node's next connection check (once a second), within the
+ * drain period, instead of holding the close for REQUEST_TIMEOUT_MS; requests arriving whole in
+ * that time, as the load balancer's still do, are served. Requests being handled finish; idle
+ * keep-alive connections are closed by Fastify's close. Returns what to await after the drain,
+ * before closing: the check stops when the server closes, so one more check runs first, with no
+ * grace, for requests that stalled during the drain's last second.
  */
-export async function cutStalledRequests(server: Server): Promise<void> {
-  server.requestTimeout = 1;
-  server.headersTimeout = 1;
-  await new Promise((resolve) => setTimeout(resolve, CONNECTIONS_CHECK_MS + 100));
+export function cutStalledRequests(server: Server): () => Promise<void> {
+  server.requestTimeout = Math.min(server.requestTimeout, DRAIN_REQUEST_TIMEOUT_MS);
+  server.headersTimeout = Math.min(server.headersTimeout, DRAIN_REQUEST_TIMEOUT_MS);
+  return async () => {
+    server.requestTimeout = 1;
+    server.headersTimeout = 1;
+    await new Promise((resolve) => setTimeout(resolve, CONNECTIONS_CHECK_MS + 100));
+  };
 }

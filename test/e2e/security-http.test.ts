@@ -270,26 +270,33 @@ describe('shutdown with stalled connections (issue 10)', () => {
   });
   after(() => destroyEnvironment(env));
 
-  it('closes stalled uploads and exits 0 within the drain period plus a second or two', async () => {
+  it('cuts stalled uploads during the drain period (408), and exits 0 within it plus a second or two', async () => {
+    const drainMs = 4000;
     const port = await freePort();
     const service = new ServiceProcess(port, {
       DATABASE_URL: env.databaseUrl,
       REDIS_URL,
       REDIS_KEY_PREFIX: env.redisKeyPrefix,
       ENCRYPTION_KEY: env.encryptionKey,
-      SHUTDOWN_DRAIN_SECONDS: '1',
+      SHUTDOWN_DRAIN_SECONDS: String(drainMs / 1000),
     });
     await service.start();
     const responses = new ResponseCheck(service.url);
     await responses.load(); // before the service stops
     const head = 'POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n';
-    const stalled = Promise.all(Array.from({ length: 5 }, () => responses.rawHttp([head, 'grant_type'], 20_000)));
-    await new Promise((r) => setTimeout(r, 300));
-    const started = Date.now();
+    const opened = Date.now();
+    const stalled = Array.from({ length: 5 }, () => responses.rawHttp([head, 'grant_type'], 20_000));
+    await sleep(300);
+    const signalled = Date.now();
     const code = await service.terminate();
-    const took = Date.now() - started;
-    await stalled;
+    const took = Date.now() - signalled;
+    for (const exchange of await Promise.all(stalled)) {
+      assert.equal(rawStatus(exchange.response), 408, exchange.response.slice(0, 300));
+      // Cut at the first connection check after a second's grace: well before the drain ends.
+      const cutAfter = opened + exchange.closedAfterMs! - signalled;
+      assert.ok(cutAfter < drainMs, `cut ${cutAfter} ms after SIGTERM, with a drain of ${drainMs} ms`);
+    }
     assert.equal(code, 0, service.output.slice(-2000));
-    assert.ok(took < 4500, `shutdown took ${took} ms`);
+    assert.ok(took < drainMs + 3500, `shutdown took ${took} ms`);
   });
 });
