@@ -26,10 +26,10 @@ export const rateLimited = (retryAfterMs: number) =>
   new DomainError('RATE_LIMITED', 'Too many requests for this client; slow down', {
     retryAfterSeconds: retryAfterMs / 1000,
   });
-/** A registration stored before today's rules (a name the database refuses): rename it, then activate. */
+/** A registration stored before today's rules (a name the database refuses): rename it, then activate; each try counts. */
 export const invalidRegistrationData = () =>
   new DomainError('VALIDATION_FAILED', 'The request is not valid', {
-    errors: [{ field: 'deviceName', message: "The registration's deviceName is not valid: rename it (PATCH), then activate" }],
+    errors: [{ field: 'deviceName', message: 'The stored deviceName is not valid: rename it (PATCH), then activate (each try is an attempt)' }],
   });
 export const otpLength = (digits: number) =>
   new DomainError('VALIDATION_FAILED', 'The request is not valid', {

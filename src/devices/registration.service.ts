@@ -149,9 +149,9 @@ export class RegistrationService {
           .catch((failure: unknown) => this.logger.warn({ err: failure, deviceId: authId }, 'could not release an activation lock'));
         throw error;
       });
+    if (outcome === 'INVALID_DATA') return this.refuse(caller, registration, errors.invalidRegistrationData());
     if (outcome !== 'OK') {
       await this.store.release(caller.clientId, authId);
-      if (outcome === 'INVALID_DATA') throw errors.invalidRegistrationData();
       if (outcome === 'ALREADY_ACTIVE' || (await this.devices.existsForClient(caller.clientId, userId, authId))) throw errors.alreadyActive();
       throw outcome === 'NAME_TAKEN' ? errors.deviceNameTaken() : errors.activeLimitReached(maxActivePerUser);
     }
@@ -184,7 +184,7 @@ export class RegistrationService {
     throw errors.registrationNotFound();
   }
 
-  private async refuse(caller: Caller, registration: PendingRegistration): Promise<never> {
+  private async refuse(caller: Caller, registration: PendingRegistration, refusal?: Error): Promise<never> {
     const { authId, userId } = registration;
     const outcome = await this.store.recordFailure(caller.clientId, userId, authId, this.config.limits.activationMaxAttempts);
     await this.audit.record({ type: 'ACTIVATION_FAILED', caller, userId, deviceId: authId });
@@ -194,6 +194,6 @@ export class RegistrationService {
       throw errors.tooManyAttempts();
     }
     if (outcome.status === 'NOT_FOUND') throw errors.registrationNotFound();
-    throw errors.invalidOtp(outcome.remaining);
+    throw refusal ?? errors.invalidOtp(outcome.remaining);
   }
 }

@@ -208,6 +208,37 @@ describe('limits under concurrency, on two replicas (issue 10)', () => {
     assert.ok(!/"detail":/.test(logs.text), 'a database error detail was logged');
   });
 
+  it('counts each activation of a registration whose stored name the database refuses, and lets a rename fix it', async () => {
+    const store = a.app.get(PendingStore);
+    const userId = newUser();
+    // Registrations as stored before names were counted in code points: as they are, they never activate.
+    const stored = async () => {
+      const r = await a.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: 'Phone' });
+      const authId = r.body.authId as string;
+      assert.ok(await store.rename(clientId, authId, 'a\ufe0f'.repeat(64)));
+      return { authId, secret: r.body.secret as string };
+    };
+    const activate = (r: { authId: string; secret: string }) =>
+      a.call('POST', `/v1/users/${userId}/devices/${r.authId}/activate`, token, { otp: a.code(r.secret) });
+    const doomed = await stored();
+    const attempts = a.config.limits.activationMaxAttempts;
+    for (let i = 1; i < attempts; i++) {
+      const r = await activate(doomed);
+      assert.equal(r.status, 400, JSON.stringify(r.body));
+      assert.equal(r.body.code, 'VALIDATION_FAILED');
+    }
+    const last = await activate(doomed);
+    assert.equal(last.status, 429, JSON.stringify(last.body));
+    assert.equal(last.body.code, 'TOO_MANY_ATTEMPTS');
+    assert.equal((await activate(doomed)).status, 404);
+    // The way out the answer names: rename it, then activate.
+    const fixable = await stored();
+    assert.equal((await activate(fixable)).status, 400);
+    assert.equal((await a.call('PATCH', `/v1/users/${userId}/devices/${fixable.authId}`, token, { deviceName: 'Tablet' })).status, 200);
+    const activated = await activate(fixable);
+    assert.equal(activated.status, 200, JSON.stringify(activated.body));
+  });
+
   it('refuses at create a name the database would refuse (64 code points at most, after NFC)', async () => {
     const userId = newUser();
     const tooLong = await a.call('POST', `/v1/users/${userId}/devices`, token, { deviceType: 'TOTP', deviceName: 'a\ufe0f'.repeat(64) });
