@@ -88,7 +88,8 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; de
   {
     name: 'CLIENT_AUTH_MAX_FAILURES',
     default: '10',
-    description: 'Failed client authentications (per client id and address) before /oauth/token answers 429.',
+    description:
+      'Wrong client secrets (per client id and address) answered 401 per window; further wrong ones get 429 (a right secret always passes).',
   },
   { name: 'CLIENT_AUTH_BLOCK_SECONDS', default: '900', description: 'Window of that count and length of the block.' },
   {
