@@ -30,8 +30,10 @@ describe('client authentication throttle (issue 10)', () => {
   let a: App;
   let b: TestApp;
   before(async () => {
-    a = await startTestApp({ TRUST_PROXY: '1' });
-    b = await startApp(a.env, { TRUST_PROXY: '127.0.0.1' });
+    // A generous deadline: these tests are about the 401s and 429s, and a burst's client lookups
+    // queue for the pool on a loaded machine (a 503 after the default second).
+    a = await startTestApp({ TRUST_PROXY: '1', DEPENDENCY_TIMEOUT_MS: '3000' });
+    b = await startApp(a.env, { TRUST_PROXY: '127.0.0.1', DEPENDENCY_TIMEOUT_MS: '3000' });
   });
   after(async () => {
     await b.close();
