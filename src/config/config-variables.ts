@@ -55,8 +55,16 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; de
     default: 'false',
     description: 'TLS to the Redis nodes (and sentinels) in cluster and sentinel mode; standalone uses a rediss:// URL.',
   },
-  { name: 'REDIS_TLS_CA_FILE', default: '(system CAs)', description: 'PEM file of the CA that signed the Redis certificates.' },
-  { name: 'REDIS_KEY_PREFIX', default: 'totp:', description: 'Prefix of every Redis key this service writes.' },
+  {
+    name: 'REDIS_TLS_CA_FILE',
+    default: '(system CAs)',
+    description: 'PEM file of the CA that signed the Redis certificates (standalone: with a rediss:// URL).',
+  },
+  {
+    name: 'REDIS_KEY_PREFIX',
+    default: 'totp:',
+    description: 'Prefix of every Redis key this service writes; no { or } (the client id in braces is the cluster hash tag).',
+  },
   { name: 'DATA_DIR', default: '.data', description: 'Embedded mode only: where the embedded Postgres keeps its data.' },
   { name: 'DB_POOL_SIZE', default: '10', description: 'Postgres connections per replica.' },
   { name: 'DEPENDENCY_TIMEOUT_MS', default: '1000', description: 'Time after which a Postgres or Redis call counts as an outage (503).' },

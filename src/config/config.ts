@@ -1,5 +1,5 @@
 import { type Env, EnvReader } from './env-reader.js';
-import { type RedisConfig, readRedisConfig } from './redis-config.js';
+import { type RedisConfig, readRedisConfig, readRedisKeyPrefix } from './redis-config.js';
 
 export { CONFIG_VARIABLES } from './config-variables.js';
 export type { RedisConfig } from './redis-config.js';
@@ -109,7 +109,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     migrationDatabaseUrl: r.url('MIGRATION_DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePreparedStatements: r.bool('DATABASE_PREPARED_STATEMENTS', true),
     redis,
-    redisKeyPrefix: r.string('REDIS_KEY_PREFIX', 'totp:'),
+    redisKeyPrefix: readRedisKeyPrefix(r),
     dataDir: r.string('DATA_DIR', '.data'),
     dbPoolSize: r.int('DB_POOL_SIZE', 10, 1, 200),
     dependencyTimeoutMs: r.int('DEPENDENCY_TIMEOUT_MS', 1000, 100, 30000),

@@ -46,6 +46,9 @@ export function readRedisConfig(r: EnvReader): RedisConfig | undefined {
     case 'standalone':
       if (nodes.length > 0 || sentinels.length > 0)
         r.problems.push('REDIS_CLUSTER_NODES and REDIS_SENTINELS need REDIS_MODE=cluster or REDIS_MODE=sentinel');
+      // In standalone mode the URL's scheme says whether TLS is used; a redis:// URL with TLS settings is a contradiction.
+      if (url?.startsWith('redis:') === true && (common.tls || caFile !== undefined))
+        r.problems.push('REDIS_TLS and REDIS_TLS_CA_FILE need a rediss:// REDIS_URL in standalone mode (use rediss://host:port)');
       return url === undefined ? undefined : { mode, url, ...common };
     case 'cluster':
       if (nodes.length === 0) r.problems.push('REDIS_MODE=cluster needs REDIS_CLUSTER_NODES (host:port,host:port)');
@@ -55,4 +58,16 @@ export function readRedisConfig(r: EnvReader): RedisConfig | undefined {
         r.problems.push('REDIS_MODE=sentinel needs REDIS_SENTINELS (host:port,host:port) and REDIS_SENTINEL_NAME');
       return { mode, sentinels, name: name ?? '', ...common };
   }
+}
+
+/**
+ * REDIS_KEY_PREFIX: every key is `<prefix><kind>:{<clientId>}:…`, and Redis Cluster hashes only the
+ * first `{…}` of a key, so a brace in the prefix would move the hash tag (scripts then fail with
+ * CROSSSLOT, or every client lands in one slot).
+ */
+export function readRedisKeyPrefix(r: EnvReader): string {
+  const prefix = r.string('REDIS_KEY_PREFIX', 'totp:');
+  if (/[{}]/.test(prefix))
+    r.problems.push(`REDIS_KEY_PREFIX must not contain { or } (got "${prefix}"): keys carry the client id as their cluster hash tag`);
+  return prefix;
 }

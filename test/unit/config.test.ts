@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 
@@ -47,5 +50,24 @@ describe('configuration', () => {
       ['new', 'old'],
     );
     assert.throws(() => loadConfig({ ...base, ENCRYPTION_KEY: `x:${a},x:${b}` }), /twice/);
+  });
+
+  it('refuses TLS settings with a redis:// URL in standalone mode, naming rediss://', () => {
+    const ca = join(mkdtempSync(join(tmpdir(), 'config-test-')), 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n');
+    for (const tls of [{ REDIS_TLS: 'true' }, { REDIS_TLS_CA_FILE: ca }]) {
+      assert.throws(
+        () => loadConfig({ ...base, ...tls }),
+        (error) => error instanceof ConfigError && error.problems.length === 1 && /REDIS_TLS.*rediss:\/\//.test(error.message),
+      );
+      assert.equal(loadConfig({ ...base, ...tls, REDIS_URL: 'rediss://h:6380' }).redis?.mode, 'standalone');
+    }
+    assert.equal(loadConfig({ ...base, REDIS_MODE: 'cluster', REDIS_URL: '', REDIS_CLUSTER_NODES: 'h:7000', REDIS_TLS: 'true' }).redis?.tls, true);
+  });
+
+  it('refuses a REDIS_KEY_PREFIX with a brace (it would move the cluster hash tag)', () => {
+    for (const prefix of ['app{', 'app{1}:', 'x}'])
+      assert.throws(() => loadConfig({ ...base, REDIS_KEY_PREFIX: prefix }), /REDIS_KEY_PREFIX must not contain/);
+    assert.equal(loadConfig({ ...base, REDIS_KEY_PREFIX: 'app:' }).redisKeyPrefix, 'app:');
   });
 });
