@@ -6,6 +6,7 @@ import { createEnvironment, destroyEnvironment, sentinelRedis, startApp, type Te
 import { loginStoreContract, twoRedisLoginStores } from '../support/login-contract.js';
 import { sleep } from '../support/otp.js';
 import { freePort, ManagedRedis } from '../support/processes.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { ensureTopologyPackages, ManagedSentinel } from '../support/topologies.js';
 
 /** Creates and activates devices for fresh users until stopped, recording every status. */
@@ -115,40 +116,48 @@ describe('Redis Sentinel failover, without restarting the service', () => {
   }
 });
 
-describe('a standalone Redis demoted to a replica (REPLICAOF)', () => {
+describe('a standalone Redis demoted to a replica while its address moves to the new primary (a managed failover)', () => {
   let env: TestEnvironment;
   let primary: ManagedRedis;
   let other: ManagedRedis;
+  let address: TcpProxy;
   let app: TestApp;
   before(async () => {
     env = await createEnvironment();
     primary = new ManagedRedis(await freePort());
     other = new ManagedRedis(await freePort());
     await Promise.all([primary.start(), other.start()]);
-    app = await startApp(env, { REDIS_URL: primary.url, RATE_LIMIT_PER_CLIENT_PER_SECOND: '0' });
+    // REDIS_URL names the proxy, as it would name a managed service's DNS name.
+    address = new TcpProxy(primary.port);
+    await address.start();
+    app = await startApp(env, { REDIS_URL: `redis://127.0.0.1:${address.port}`, RATE_LIMIT_PER_CLIENT_PER_SECOND: '0' });
   });
   after(async () => {
     await app.close();
+    await address.stop();
     await Promise.all([primary.destroy(), other.destroy()]);
     await destroyEnvironment(env);
   });
 
-  it('answers 503 with Retry-After and readiness DOWN while it refuses writes, and recovers by itself', async () => {
+  it('answers 503 with Retry-After and readiness DOWN while it refuses writes, then reconnects to the new primary within 3 s', async () => {
     const { token } = await app.clientWithToken();
     assert.equal((await app.fetch('/health/ready')).status, 200);
     const admin = createClient({ url: primary.url });
     await admin.connect();
-    await admin.sendCommand(['REPLICAOF', '127.0.0.1', String(other.port)]);
     try {
+      // The old primary becomes a replica of the other server; the service's open connection still reaches it.
+      await admin.sendCommand(['REPLICAOF', '127.0.0.1', String(other.port)]);
       const create = await app.call('POST', '/v1/users/demoted/devices', token, { deviceType: 'TOTP', deviceName: 'Phone' });
       assert.equal(create.status, 503);
       assert.equal(create.body.code, 'SERVICE_UNAVAILABLE');
       assert.ok(Number(create.headers.get('retry-after')) >= 1);
       assert.equal((await app.fetch('/health/ready')).status, 503);
+      // The address moves to the other server, now the only primary; only a new connection reaches it.
+      address.redirect(other.port);
+      await recovered(app, token, 3_000);
     } finally {
       await admin.sendCommand(['REPLICAOF', 'NO', 'ONE']);
       await admin.close();
     }
-    await recovered(app, token, 10_000);
   });
 });

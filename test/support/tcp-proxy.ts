@@ -10,7 +10,7 @@ export class TcpProxy {
   port = 0;
 
   constructor(
-    private readonly targetPort: number,
+    private targetPort: number,
     private readonly targetHost = '127.0.0.1',
   ) {}
 
@@ -36,6 +36,14 @@ export class TcpProxy {
     this.sockets.clear();
     await new Promise<void>((resolve) => (this.server === undefined ? resolve() : this.server.close(() => resolve())));
     this.server = undefined;
+  }
+
+  /**
+   * New connections go to `port`; open ones stay where they are, as when a managed service moves
+   * its address to a new primary (DNS or a virtual IP) and the old one becomes a replica.
+   */
+  redirect(port: number): void {
+    this.targetPort = port;
   }
 
   /** Reopens on the same port. */
