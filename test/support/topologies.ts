@@ -3,6 +3,7 @@ import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { freePort, waitForPort } from './processes.js';
+import type { TlsFiles } from './tls-files.js';
 
 /**
  * Real Redis Cluster, Redis Sentinel and PgBouncer topologies built from the Debian packages
@@ -29,6 +30,18 @@ export interface HostPort {
   host: string;
   port: number;
 }
+
+/** How a Redis server is secured: `requirepass` (and `masterauth`), and TLS only (no plaintext port). */
+export interface RedisAuth {
+  password?: string;
+  tls?: TlsFiles;
+}
+
+/** redis-cli's options for a server secured with `auth`. */
+const cliAuth = (auth: RedisAuth): string[] => [
+  ...(auth.password === undefined ? [] : ['-a', auth.password, '--no-auth-warning']),
+  ...(auth.tls === undefined ? [] : ['--tls', '--cacert', auth.tls.ca]),
+];
 
 const HOST = '127.0.0.1';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -188,9 +201,9 @@ class Proc {
 }
 
 /** Runs redis-cli against one node; rejects on error or after `timeoutMs` (e.g. the node is SIGSTOPped). */
-export function redisCli(port: number, args: string[], timeoutMs = 2_000): Promise<string> {
+export function redisCli(port: number, args: string[], timeoutMs = 2_000, auth: RedisAuth = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(binary('redis-cli'), ['-h', HOST, '-p', String(port), ...args], { timeout: timeoutMs }, (error, stdout, stderr) => {
+    execFile(binary('redis-cli'), ['-h', HOST, '-p', String(port), ...cliAuth(auth), ...args], { timeout: timeoutMs }, (error, stdout, stderr) => {
       if (error !== null) reject(new Error(`redis-cli -p ${port} ${args.join(' ')}: ${error.message} ${stderr}`));
       else if (stdout.startsWith('ERR ') || stdout.startsWith('NOAUTH'))
         reject(new Error(`redis-cli -p ${port} ${args.join(' ')}: ${stdout.trim()}`));
@@ -226,14 +239,18 @@ async function until<T>(what: string, timeoutMs: number, check: () => Promise<T 
 }
 
 /** `master`, `slave` (replica) or `sentinel`, as the node's ROLE reports it. */
-async function role(port: number): Promise<string> {
-  return (await redisCli(port, ['ROLE'], 1_000)).split('\n')[0].trim();
+async function role(port: number, auth: RedisAuth = {}): Promise<string> {
+  return (await redisCli(port, ['ROLE'], 1_000, auth)).split('\n')[0].trim();
 }
 
 // repl-diskless-sync-delay 0: a replica's first sync starts at once instead of after the default 5 s.
-const redisArgs = (port: number, dir: string) => [
-  '--port',
-  String(port),
+// With TLS the server listens on `port` for TLS only (no plaintext port); clients need no certificate.
+const redisArgs = (port: number, dir: string, auth: RedisAuth = {}) => [
+  ...(auth.tls === undefined
+    ? ['--port', String(port)]
+    : ['--port', '0', '--tls-port', String(port), '--tls-cert-file', auth.tls.cert, '--tls-key-file', auth.tls.key]),
+  ...(auth.tls === undefined ? [] : ['--tls-ca-cert-file', auth.tls.ca, '--tls-auth-clients', 'no', '--tls-replication', 'yes']),
+  ...(auth.password === undefined ? [] : ['--requirepass', auth.password, '--masterauth', auth.password]),
   '--bind',
   HOST,
   '--save',
@@ -252,6 +269,8 @@ const redisArgs = (port: number, dir: string) => [
 export interface RedisClusterOptions {
   masters?: number;
   replicasPerMaster?: number;
+  /** A password on every node, and TLS (also on the cluster bus and for replication). */
+  auth?: RedisAuth;
 }
 
 /** A Redis Cluster of `masters` masters with `replicasPerMaster` replicas each, created with redis-cli --cluster create. */
@@ -259,11 +278,13 @@ export class ManagedRedisCluster {
   readonly dir = tempDir('redis-cluster-test-');
   readonly masters: number;
   readonly replicasPerMaster: number;
+  readonly auth: RedisAuth;
   private procs: Proc[] = [];
 
   constructor(options: RedisClusterOptions = {}) {
     this.masters = options.masters ?? 3;
     this.replicasPerMaster = options.replicasPerMaster ?? 0;
+    this.auth = options.auth ?? {};
     if (this.masters < 3) throw new Error('redis-cli --cluster create needs at least 3 masters');
   }
 
@@ -284,7 +305,8 @@ export class ManagedRedisCluster {
     await Promise.all(
       this.procs.map((p, i) =>
         p.start(binary('redis-server'), [
-          ...redisArgs(p.port, this.dir),
+          ...redisArgs(p.port, this.dir, this.auth),
+          ...(this.auth.tls === undefined ? [] : ['--tls-cluster', 'yes']),
           '--cluster-enabled',
           'yes',
           '--cluster-port',
@@ -298,6 +320,7 @@ export class ManagedRedisCluster {
     );
     const create = await new Promise<{ code: number; out: string }>((resolve) => {
       const args = [
+        ...cliAuth(this.auth),
         '--cluster',
         'create',
         ...this.procs.map((p) => `${HOST}:${p.port}`),
@@ -317,10 +340,10 @@ export class ManagedRedisCluster {
   async waitUntilHealthy(timeoutMs = 30_000): Promise<void> {
     await until('cluster_state:ok on every node', timeoutMs, async () => {
       for (const p of this.procs.filter((q) => q.running)) {
-        const info = fields(await redisCli(p.port, ['CLUSTER', 'INFO'], 1_000));
+        const info = fields(await redisCli(p.port, ['CLUSTER', 'INFO'], 1_000, this.auth));
         if (info.get('cluster_state') !== 'ok' || info.get('cluster_known_nodes') !== String(this.procs.length)) return undefined;
-        if ((await role(p.port)) === 'slave' && fields(await redisCli(p.port, ['INFO', 'replication'], 1_000)).get('master_link_status') !== 'up')
-          return undefined;
+        const replication = async () => fields(await redisCli(p.port, ['INFO', 'replication'], 1_000, this.auth));
+        if ((await role(p.port, this.auth)) === 'slave' && (await replication()).get('master_link_status') !== 'up') return undefined;
       }
       return true;
     });
@@ -334,7 +357,24 @@ export class ManagedRedisCluster {
 
   /** `master` or `slave` (replica), as node i reports it now. */
   async role(i: number): Promise<string> {
-    return role(this.proc(i).port);
+    return role(this.proc(i).port, this.auth);
+  }
+
+  /** The index of the node that serves `slot` as its master now (CLUSTER NODES, as the first running node sees it). */
+  async masterOf(slot: number): Promise<number> {
+    const first = this.procs.find((p) => p.running);
+    if (first === undefined) throw new Error('no cluster node is running');
+    for (const line of (await redisCli(first.port, ['CLUSTER', 'NODES'], 1_000, this.auth)).split('\n')) {
+      const [, address, flags, , , , , , ...ranges] = line.trim().split(' ');
+      if (address === undefined || !flags?.split(',').includes('master')) continue;
+      const owns = ranges.some((r) => {
+        const [from, to = from] = r.split('-').map(Number);
+        return slot >= from && slot <= to;
+      });
+      const port = Number(address.split('@')[0].split(':').at(-1));
+      if (owns) return this.procs.findIndex((p) => p.port === port);
+    }
+    throw new Error(`no master serves slot ${slot}`);
   }
 
   /** SIGSTOP: node i hangs with its sockets open. */
@@ -358,9 +398,9 @@ export class ManagedRedisCluster {
   async failover(i: number, mode?: 'FORCE' | 'TAKEOVER', timeoutMs = 15_000): Promise<void> {
     if (this.replicasPerMaster === 0) throw new Error('failover needs a cluster with replicas');
     const port = this.proc(i).port;
-    if ((await role(port)) !== 'slave') throw new Error(`cluster node ${i} (:${port}) is not a replica`);
-    await redisCli(port, ['CLUSTER', 'FAILOVER', ...(mode === undefined ? [] : [mode])]);
-    await until(`node :${port} promoted`, timeoutMs, async () => ((await role(port)) === 'master' ? true : undefined));
+    if ((await role(port, this.auth)) !== 'slave') throw new Error(`cluster node ${i} (:${port}) is not a replica`);
+    await redisCli(port, ['CLUSTER', 'FAILOVER', ...(mode === undefined ? [] : [mode])], 2_000, this.auth);
+    await until(`node :${port} promoted`, timeoutMs, async () => ((await role(port, this.auth)) === 'master' ? true : undefined));
   }
 
   async stop(): Promise<void> {
@@ -376,6 +416,13 @@ export class ManagedRedisCluster {
 // ---------------------------------------------------------------------------------------------
 // Redis Sentinel
 
+export interface SentinelOptions {
+  /** `requirepass` of the master and the replica (the sentinels log in with it: `sentinel auth-pass`). */
+  password?: string;
+  /** `requirepass` of the sentinels themselves (they use it with each other too). */
+  sentinelPassword?: string;
+}
+
 /** One master, one replica and three sentinels (quorum 2) monitoring them as `name`. */
 export class ManagedSentinel {
   readonly dir = tempDir('redis-sentinel-test-');
@@ -386,9 +433,13 @@ export class ManagedSentinel {
   private watchers: Proc[] = [];
   /** The master as last known to this object (changes after waitForFailover). */
   private master: HostPort | undefined;
+  private readonly dataAuth: RedisAuth;
+  private readonly sentinelAuth: RedisAuth;
 
-  constructor(name = 'topology-master') {
+  constructor(name = 'topology-master', options: SentinelOptions = {}) {
     this.name = name;
+    this.dataAuth = { password: options.password };
+    this.sentinelAuth = { password: options.sentinelPassword };
   }
 
   get sentinels(): HostPort[] {
@@ -402,9 +453,9 @@ export class ManagedSentinel {
     const master = new Proc(`redis-server :${masterPort} (master)`, masterPort);
     const replica = new Proc(`redis-server :${replicaPort} (replica)`, replicaPort);
     this.data = [master, replica];
-    await master.start(binary('redis-server'), redisArgs(master.port, this.dir));
+    await master.start(binary('redis-server'), redisArgs(master.port, this.dir, this.dataAuth));
     await replica.start(binary('redis-server'), [
-      ...redisArgs(replica.port, this.dir),
+      ...redisArgs(replica.port, this.dir, this.dataAuth),
       '--dbfilename',
       `dump-${replica.port}.rdb`,
       '--replicaof',
@@ -412,7 +463,7 @@ export class ManagedSentinel {
       String(master.port),
     ]);
     await until('replica in sync', 15_000, async () =>
-      fields(await redisCli(replica.port, ['INFO', 'replication'])).get('master_link_status') === 'up' ? true : undefined,
+      fields(await redisCli(replica.port, ['INFO', 'replication'], 2_000, this.dataAuth)).get('master_link_status') === 'up' ? true : undefined,
     );
     this.master = { host: HOST, port: master.port };
 
@@ -432,6 +483,8 @@ export class ManagedSentinel {
             `sentinel down-after-milliseconds ${this.name} 1000`,
             `sentinel failover-timeout ${this.name} 3000`,
             `sentinel parallel-syncs ${this.name} 1`,
+            ...(this.dataAuth.password === undefined ? [] : [`sentinel auth-pass ${this.name} ${this.dataAuth.password}`]),
+            ...(this.sentinelAuth.password === undefined ? [] : [`requirepass ${this.sentinelAuth.password}`]),
             '',
           ].join('\n'),
         );
@@ -441,7 +494,7 @@ export class ManagedSentinel {
     // A failover needs every sentinel to know the replica and the other two sentinels (hello messages every 2 s).
     await until('sentinels discovered the replica and each other', 30_000, async () => {
       for (const s of this.watchers) {
-        const lines = (await redisCli(s.port, ['SENTINEL', 'MASTER', this.name])).split('\n');
+        const lines = (await redisCli(s.port, ['SENTINEL', 'MASTER', this.name], 2_000, this.sentinelAuth)).split('\n');
         const info = new Map<string, string>();
         for (let i = 0; i + 1 < lines.length; i += 2) info.set(lines[i], lines[i + 1]);
         if (info.get('flags') !== 'master' || info.get('num-slaves') !== '1' || info.get('num-other-sentinels') !== '2') return undefined;
@@ -464,7 +517,9 @@ export class ManagedSentinel {
   }
 
   private async masterAccordingTo(sentinelPort: number): Promise<HostPort> {
-    const [host, port] = (await redisCli(sentinelPort, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name], 1_000)).trim().split('\n');
+    const [host, port] = (await redisCli(sentinelPort, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name], 1_000, this.sentinelAuth))
+      .trim()
+      .split('\n');
     if (host === undefined || port === undefined || host === '') throw new Error(`sentinel :${sentinelPort} does not know ${this.name}`);
     return { host, port: Number(port) };
   }
@@ -499,7 +554,7 @@ export class ManagedSentinel {
       const moved = answers.filter((a): a is HostPort => a !== undefined && (a.host !== previous?.host || a.port !== previous.port));
       const candidate = moved[0];
       if (candidate === undefined || moved.filter((a) => a.port === candidate.port && a.host === candidate.host).length < 2) return undefined;
-      return (await role(candidate.port)) === 'master' ? candidate : undefined;
+      return (await role(candidate.port, this.dataAuth)) === 'master' ? candidate : undefined;
     });
     this.master = promoted;
     return promoted;
