@@ -3,6 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { createLogger } from '../../src/common/logger.js';
+import { DependencyUnavailableError } from '../../src/common/domain-error.js';
+import { Database } from '../../src/database/database.js';
 import { runMigrations } from '../../src/database/migrations.js';
 import { createEnvironment, destroyEnvironment, PG_ADMIN_URL, REDIS_URL, startApp, type TestApp, type TestEnvironment } from '../support/harness.js';
 import { ensureTopologyPackages, ManagedPgBouncer } from '../support/topologies.js';
@@ -103,6 +106,42 @@ describe('through PgBouncer in transaction mode (Debian 1.18: no prepared statem
       await blocker.query('ROLLBACK');
       await blocker.end();
     }
+  });
+
+  it('answers a prepared statement the pooled server connection lacks or already has (42P05, 26000) as an outage (503), never an error of its own', async (t) => {
+    // DATABASE_PREPARED_STATEMENTS=true against this pooler: a name prepared on one server connection
+    // is used (or prepared again) on another.
+    const pooled = new Database({
+      url: bouncer.url(env.databaseName),
+      poolSize: 10,
+      timeoutMs: 2000,
+      preparedStatements: true,
+      logger: createLogger('silent'),
+    });
+    const outcomes = new Map<string, number>();
+    try {
+      await Promise.all(
+        Array.from({ length: 20 }, async (_, worker) => {
+          for (let i = 0; i < 20; i++) {
+            const outcome = await pooled.query(`SELECT $1::int + ${i % 5} AS n`, [worker]).then(
+              () => 'ok',
+              (error: unknown) =>
+                error instanceof DependencyUnavailableError ? `503 ${(error.cause as { code?: string }).code}` : `other ${String(error)}`,
+            );
+            outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+          }
+        }),
+      );
+    } finally {
+      await pooled.close();
+    }
+    t.diagnostic(JSON.stringify(Object.fromEntries(outcomes)));
+    const failures = [...outcomes.keys()].filter((o) => o !== 'ok');
+    assert.ok(failures.length > 0, 'the pooler mixed up prepared statements');
+    assert.deepEqual(
+      failures.filter((o) => o !== '503 42P05' && o !== '503 26000'),
+      [],
+    );
   });
 
   it('lets three migrators started together through the pooler all finish, leaving no advisory lock', async () => {
