@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RedisCounterStore } from '../../src/counters/redis-counter.store.js';
 import { pendingKeys } from '../../src/pending/pending-keys.js';
 import { RedisPendingStore } from '../../src/pending/redis-pending.store.js';
 import { keySlot } from '../support/cluster-slot.js';
 import { counterStoreContract } from '../support/counter-contract.js';
-import { enrolmentLoop, inPostgres, recovered } from '../support/enrolment.js';
 import {
   clusterRedis,
   connectedRedis,
@@ -22,7 +18,6 @@ import {
 import { sleep } from '../support/otp.js';
 import { loginStoreContract, twoRedisLoginStores } from '../support/login-contract.js';
 import { pendingStoreContract } from '../support/pending-contract.js';
-import { createTestCertificates } from '../support/tls-files.js';
 import { ensureTopologyPackages, ManagedRedisCluster, redisCli } from '../support/topologies.js';
 
 // One 3-master cluster for this file, started once, for the contracts and the service.
@@ -120,97 +115,3 @@ describe('the service on a Redis Cluster (3 masters)', () => {
     await assert.rejects(startApp(env, { REDIS_URL: (await cluster).url }), /REDIS_MODE=cluster/);
   });
 });
-
-describe('the service on a Redis Cluster with a password and TLS only (no plaintext port)', () => {
-  let env: TestEnvironment;
-  let secured: ManagedRedisCluster;
-  let app: TestApp;
-  const certificateDir = mkdtempSync(join(tmpdir(), 'redis-tls-test-'));
-  before(async () => {
-    ensureTopologyPackages();
-    const certificates = createTestCertificates(certificateDir);
-    secured = new ManagedRedisCluster({ masters: 3, auth: { password: 'cluster-secret', tls: certificates } });
-    await secured.start();
-    env = await createEnvironment();
-    app = await startApp(env, {
-      REDIS_MODE: 'cluster',
-      REDIS_CLUSTER_NODES: secured.nodes.map((n) => `${n.host}:${n.port}`).join(','),
-      REDIS_URL: '',
-      REDIS_PASSWORD: 'cluster-secret',
-      REDIS_TLS: 'true',
-      REDIS_TLS_CA_FILE: certificates.ca,
-      RATE_LIMIT_PER_CLIENT_PER_SECOND: '0',
-    });
-  });
-  after(async () => {
-    await app.close();
-    await secured.destroy();
-    await destroyEnvironment(env);
-    rmSync(certificateDir, { recursive: true, force: true });
-  });
-
-  it('registers, activates and verifies for clients on every master; readiness UP', async () => {
-    const masters = new Set<number>();
-    for (let i = 0; masters.size < 3; i++) {
-      assert.ok(i < 40, 'clients reach every master');
-      const { token, clientId } = await app.clientWithToken();
-      const master = await secured.masterOf(keySlot(pendingKeys(env.redisKeyPrefix, clientId, 'any').registration));
-      if (masters.has(master)) continue;
-      masters.add(master);
-      const created = await app.call('POST', '/v1/users/tls-user/devices', token, { deviceType: 'TOTP', deviceName: 'Phone' });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
-      const { authId, secret } = created.body as { authId: string; secret: string };
-      assert.equal((await app.call('POST', `/v1/users/tls-user/devices/${authId}/activate`, token, { otp: app.code(secret, -30) })).status, 200);
-      assert.equal((await app.call('POST', `/v1/users/tls-user/devices/${authId}/verify`, token, { otp: app.code(secret) })).status, 200);
-    }
-    assert.equal((await app.fetch('/health/ready')).status, 200);
-  });
-});
-
-describe('the service on a Redis Cluster that loses a master (3 masters, 1 replica each)', () => {
-  let env: TestEnvironment;
-  let replicated: ManagedRedisCluster;
-  let app: TestApp;
-  before(async () => {
-    ensureTopologyPackages();
-    replicated = new ManagedRedisCluster({ masters: 3, replicasPerMaster: 1 });
-    await replicated.start();
-    env = await createEnvironment();
-    app = await startApp(env, {
-      REDIS_MODE: 'cluster',
-      REDIS_CLUSTER_NODES: replicated.nodes.map((n) => `${n.host}:${n.port}`).join(','),
-      REDIS_URL: '',
-      RATE_LIMIT_PER_CLIENT_PER_SECOND: '0',
-    });
-  });
-  after(async () => {
-    await app.close();
-    await replicated.destroy();
-    await destroyEnvironment(env);
-  });
-
-  it("answers only 503 while the client's master is down, and recovers by itself once its replica takes over", async (t) => {
-    const { token, clientId } = await app.clientWithToken();
-    const load = enrolmentLoop(app, token);
-    await sleep(700);
-    const stoppedAt = Date.now();
-    await replicated.kill(await replicated.masterOf(keySlot(pendingKeys(env.redisKeyPrefix, clientId, 'any').registration)));
-    try {
-      await recovered(app, token, 10_000);
-    } finally {
-      await load.stop();
-    }
-    const took = Date.now() - stoppedAt;
-    t.diagnostic(`the service recovered ${took} ms after the master was killed; statuses ${JSON.stringify(count(load.statuses))}`);
-    assert.ok(!load.statuses.includes(500), JSON.stringify(count(load.statuses)));
-    assert.ok(
-      load.statuses.every((s) => [200, 201, 404, 409, 503].includes(s)),
-      JSON.stringify(count(load.statuses)),
-    );
-    assert.ok(load.statuses.includes(503), 'the outage was seen');
-    assert.ok(load.activated.length > 0);
-    assert.equal(await inPostgres(env, load.activated), load.activated.length);
-  });
-});
-
-const count = (statuses: number[]) => Object.fromEntries([...new Set(statuses)].map((s) => [s, statuses.filter((x) => x === s).length]));

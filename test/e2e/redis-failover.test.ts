@@ -46,18 +46,20 @@ describe('Redis Sentinel failover, without restarting the service', () => {
       try {
         const { token } = await app.clientWithToken();
         const load = enrolmentLoop(app, token);
-        await sleep(700);
-        const stoppedAt = Date.now();
-        if (failure === 'SIGKILL') await sentinel.killMaster();
-        else sentinel.pauseMaster();
-        await sentinel.waitForFailover();
-        const promoted = Date.now() - stoppedAt;
-        // The sentinels' part (down-after-milliseconds 1000, then an election) is theirs; the service's part is bounded.
-        await recovered(app, token, 4_000);
-        const took = Date.now() - stoppedAt;
-        t.diagnostic(`new master promoted ${promoted} ms after the old one stopped; the service recovered after ${took} ms`);
-        assert.ok(took < 10_000, `${took} ms`);
-        await load.stop();
+        try {
+          await sleep(700);
+          const stoppedAt = Date.now();
+          if (failure === 'SIGKILL') await sentinel.killMaster();
+          else sentinel.pauseMaster();
+          await sentinel.waitForFailover();
+          const promoted = Date.now() - stoppedAt;
+          // When the sentinels promote (down-after-milliseconds 1000, then an election) is up to them;
+          // how soon the service follows is bounded.
+          const followed = await recovered(app, token, 4_000);
+          t.diagnostic(`new master promoted ${promoted} ms after the old one stopped; the service took writes ${followed} ms later`);
+        } finally {
+          await load.stop();
+        }
         assert.ok(!load.statuses.includes(500), `statuses: ${[...new Set(load.statuses)].join(',')}`);
         assert.ok(
           load.statuses.every((s) => [200, 201, 404, 409, 503].includes(s)),

@@ -392,6 +392,18 @@ export class ManagedRedisCluster {
   }
 
   /**
+   * After `previous`, the master of `slot`, stopped: resolves with the index of the node that took
+   * its slots over, once that node says cluster_state:ok.
+   */
+  async waitForTakeover(slot: number, previous: number, timeoutMs = 15_000): Promise<number> {
+    return until(`a replica taking over slot ${slot}`, timeoutMs, async () => {
+      const now = await this.masterOf(slot);
+      if (now === previous || now === -1) return undefined;
+      return fields(await redisCli(this.proc(now).port, ['CLUSTER', 'INFO'], 1_000, this.auth)).get('cluster_state') === 'ok' ? now : undefined;
+    });
+  }
+
+  /**
    * CLUSTER FAILOVER on replica i; resolves once it reports itself master. Use FORCE when its
    * master is down or paused (no handshake with it), TAKEOVER to skip the election as well.
    */
