@@ -45,7 +45,7 @@ export const AUDIT_EVENT_DETAILS: Record<AuditEventType, Record<string, 'string'
   DEVICE_RESYNCED: {},
   RECOVERY_CODES_ISSUED: { count: 'integer' },
   RECOVERY_CODE_USED: { remainingCodes: 'integer' },
-  RECOVERY_CODE_FAILED: { reason: 'string' }, // reason only for a code used before (not counted towards the lock)
+  RECOVERY_CODE_FAILED: { reason: 'string' }, // reason only for a code used before (counted towards the lock as a wrong code is)
   USER_LOCKED: { lockedUntil: 'date-time' },
   USER_ERASED: { devices: 'integer', registrations: 'integer' },
   // deviceId: the device the request was bound to (LOGIN_REQUESTED) or that decided it.

@@ -21,8 +21,9 @@ export class RecoveryCodesController {
     operationId: 'verifyRecoveryCode',
     summary: 'Log in with a recovery code (each works once)',
     description:
-      'Wrong codes count towards a per-user lock: ' +
-      'after LOCKOUT_THRESHOLD of them, 429 USER_LOCKED for LOCKOUT_SECONDS, and no code is compared meanwhile.',
+      'Wrong codes, and codes used before, count towards a per-user lock: ' +
+      'after LOCKOUT_THRESHOLD of them, 429 USER_LOCKED for LOCKOUT_SECONDS, and no code is compared meanwhile. ' +
+      'A right code starts the count afresh.',
   })
   @ApiOkResponse({ type: RecoveryCodeUsedDto, description: 'The code was valid and is now spent' })
   @ApiErrors('INVALID_RECOVERY_CODE', 'USER_LOCKED', 'RATE_LIMITED')

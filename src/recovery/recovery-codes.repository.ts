@@ -11,9 +11,10 @@ export interface RecoveryCodeState {
 export type RecoveryVerification =
   | { status: 'USED'; remainingCodes: number }
   | { status: 'WRONG' }
-  /** A code of the set that was used before: refused, not counted (it is not a guess). */
+  /** A code of the set that was used before: refused, and counted as a wrong one is. */
   | { status: 'SPENT' }
-  | { status: 'LOCKED'; until: Date; lockedNow: boolean }
+  /** lockedNow: this attempt took the last place (its code was wrong, or `spent`). */
+  | { status: 'LOCKED'; until: Date; lockedNow: boolean; spent?: boolean }
   | { status: 'NO_CODES' };
 
 export interface StoredSet {
@@ -60,9 +61,11 @@ export class RecoveryCodesRepository {
   /**
    * Spends a code, or counts a failure. Each attempt first reserves its place in the count with
    * one atomic statement, refused while the user is locked; the attempt that reserves the last
-   * place locks the user at once (and unlocks if its code turns out right). So no more than
-   * `threshold` codes are ever compared per lock period, on any number of replicas, and no
-   * transaction or row lock is held while a code is compared: a flood answers 429, not 503.
+   * place locks the user at once (and unlocks if its code turns out right). Only a right code
+   * gives places back (it starts the count afresh); a wrong code and a code used before keep
+   * theirs. So no more than `threshold` wrong or used codes are ever compared per lock period, on
+   * any number of replicas, and no transaction or row lock is held while a code is compared: a
+   * flood answers 429, not 503.
    */
   async verify(
     clientId: string,
@@ -97,24 +100,27 @@ export class RecoveryCodesRepository {
             'UPDATE recovery_codes SET used_at = $4 WHERE client_id = $1 AND user_id = $2 AND code_hash = $3 AND used_at IS NULL RETURNING 1',
             [...key, hash, now],
           );
-    const unlock = reserved.locking ? ', locked_until = NULL' : '';
     if (used.length > 0) {
+      // The lock this attempt set (if it took the last place) goes; a later one stays.
       const [left] = await this.db.query<{ remaining: number }>(
-        `WITH reset AS (UPDATE recovery_code_sets SET failures = 0, last_used_at = $3${unlock} WHERE client_id = $1 AND user_id = $2)
+        `WITH reset AS (
+           UPDATE recovery_code_sets SET failures = 0, last_used_at = $3,
+                  locked_until = CASE WHEN $4 AND locked_until = $5 THEN NULL ELSE locked_until END
+            WHERE client_id = $1 AND user_id = $2)
          SELECT count(*)::int AS remaining FROM recovery_codes WHERE client_id = $1 AND user_id = $2 AND used_at IS NULL`,
-        [...key, now],
+        [...key, now, reserved.locking, until],
       );
       return { status: 'USED', remainingCodes: left.remaining };
     }
+    // A code used before keeps its place, like a wrong one. It is no guess, but giving its place
+    // back let anyone who knows one spent code guess without end: by the time it is known to be
+    // spent, the count may have locked and started again (the give-back then wiped the count and
+    // lifted the lock), and a spent code gains its sender nothing.
     const spent =
       hash !== undefined &&
       (await this.db.query('SELECT 1 FROM recovery_codes WHERE client_id = $1 AND user_id = $2 AND code_hash = $3', [...key, hash])).length > 0;
-    if (spent) {
-      // Not a guess: its place in the count is given back.
-      await this.db.query(`UPDATE recovery_code_sets SET failures = GREATEST(failures - 1, 0)${unlock} WHERE client_id = $1 AND user_id = $2`, key);
-      return { status: 'SPENT' };
-    }
-    return reserved.locking ? { status: 'LOCKED', until, lockedNow: true } : { status: 'WRONG' };
+    if (reserved.locking) return { status: 'LOCKED', until, lockedNow: true, spent };
+    return spent ? { status: 'SPENT' } : { status: 'WRONG' };
   }
 
   async state(clientId: string, userId: string): Promise<RecoveryCodeState | undefined> {

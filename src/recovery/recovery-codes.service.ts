@@ -14,6 +14,9 @@ import { CODES_PER_SET, newRecoveryCode, normalizeRecoveryCode, RecoveryCodeHash
 import { RecoveryCodesRepository } from './recovery-codes.repository.js';
 import { invalidRecoveryCode, tooManyAtOnce, userLocked } from './recovery.errors.js';
 
+/** The detail of RECOVERY_CODE_FAILED for a code used before (counted as a wrong one is). */
+const SPENT = { reason: 'already used' };
+
 /** API.md §10: issue, verify, regenerate recovery codes and read their state. */
 @Injectable()
 export class RecoveryCodesService {
@@ -76,7 +79,7 @@ export class RecoveryCodesService {
         await this.audit.recordOrLog({ type: 'RECOVERY_CODE_USED', caller, userId, detail: { remainingCodes: outcome.remainingCodes } });
         return { status: 'SUCCESS', message: 'The recovery code is valid; it cannot be used again', remainingCodes: outcome.remainingCodes };
       case 'SPENT':
-        await this.audit.recordOrLog({ type: 'RECOVERY_CODE_FAILED', caller, userId, detail: { reason: 'already used' } });
+        await this.audit.recordOrLog({ type: 'RECOVERY_CODE_FAILED', caller, userId, detail: SPENT });
         throw invalidRecoveryCode();
       case 'WRONG':
         await this.audit.recordOrLog({ type: 'RECOVERY_CODE_FAILED', caller, userId });
@@ -87,7 +90,7 @@ export class RecoveryCodesService {
       case 'LOCKED':
         if (outcome.lockedNow) {
           this.metrics.lockout('user');
-          await this.audit.recordOrLog({ type: 'RECOVERY_CODE_FAILED', caller, userId });
+          await this.audit.recordOrLog({ type: 'RECOVERY_CODE_FAILED', caller, userId, detail: outcome.spent === true ? SPENT : undefined });
           await this.audit.recordOrLog({ type: 'USER_LOCKED', caller, userId, detail: { lockedUntil: outcome.until.toISOString() } });
         }
         throw userLocked(outcome.until, now);

@@ -96,9 +96,11 @@ describe('recovery codes and erasing a user (API.md §10), on two replicas', () 
     assert.equal(ok.length, 1, results.map((r) => r.status).join(','));
     assert.equal(ok[0].body.remainingCodes, 9);
     // The other 19 were refused: as used, or (while ten were in flight, which could all have been
-    // guesses) as locked or too many at once; the replays gave their places in the count back.
+    // guesses) as locked or too many at once. A replayed code counts as a wrong one: the user may
+    // be locked now, until the lock period ends.
     for (const r of results.filter((x) => x.status !== 200))
       assert.ok(['INVALID_RECOVERY_CODE', 'USER_LOCKED', 'RATE_LIMITED'].includes(r.body.code as string), JSON.stringify(r.body));
+    a.clock.advance(61_000);
     const next = await verify(b, userId, codes[1]);
     assert.equal(next.status, 200);
     assert.equal(next.body.remainingCodes, 8);
@@ -129,6 +131,48 @@ describe('recovery codes and erasing a user (API.md §10), on two replicas', () 
     const after = await verify(b, userId, codes[0]);
     assert.equal(after.status, 200, JSON.stringify(after.body));
     assert.equal(after.body.remainingCodes, 9);
+  });
+
+  it('counts a code used before like a wrong one: rounds of 9 wrong codes and a spent one lock the user by the 11th attempt', async () => {
+    const { userId, codes } = await userWithCodes();
+    assert.equal((await verify(a, userId, codes[0])).status, 200);
+    const results: Array<{ status: number; body: Record<string, unknown> }> = [];
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 9; i++) results.push(await verify(i % 2 === 0 ? a : b, userId, `ZZZZZ-${round}${String(i).padStart(4, '0')}`));
+      results.push(await verify(round % 2 === 0 ? b : a, userId, codes[0]));
+    }
+    const statuses = results.map((r) => `${r.status}${r.status === 429 ? ` ${r.body.code as string}` : ''}`).join(',');
+    const locked = results.findIndex((r) => r.status === 429);
+    assert.ok(locked !== -1 && locked <= 10, `USER_LOCKED by the 11th attempt: ${statuses}`);
+    assert.equal(results[locked]?.body.code, 'USER_LOCKED');
+    assert.ok(
+      results.slice(locked).every((r) => r.status === 429),
+      `locked from then on: ${statuses}`,
+    );
+    const failed = await db.query<{ reason: string | null; n: number }>(
+      `SELECT detail->>'reason' AS reason, count(*)::int AS n FROM audit_events WHERE user_id = $1 AND type = 'RECOVERY_CODE_FAILED' GROUP BY 1`,
+      [userId],
+    );
+    const wrong = failed.rows.find((r) => r.reason === null)?.n ?? 0;
+    const all = failed.rows.reduce((sum, r) => sum + r.n, 0);
+    assert.ok(wrong <= 10 && all <= 10, `no more than 10 codes compared: ${JSON.stringify(failed.rows)}`);
+    a.clock.advance(61_000);
+    assert.equal((await verify(b, userId, codes[1])).status, 200);
+  });
+
+  it('holds the lock under 100 parallel codes on two replicas, a tenth of them a spent code: no more than 10 compared', async () => {
+    const { userId, codes } = await userWithCodes();
+    assert.equal((await verify(a, userId, codes[0])).status, 200);
+    const attempts = Array.from({ length: 100 }, (_, i) => (i % 10 === 9 ? codes[0] : `ZZZZZ-${String(i).padStart(5, '0')}`));
+    const results = await Promise.all(attempts.map((code, i) => verify(i % 2 === 0 ? a : b, userId, code)));
+    const statuses = results.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 400).length, 9, statuses.join(','));
+    const events = await db.query<{ type: string; n: number }>(`SELECT type, count(*)::int AS n FROM audit_events WHERE user_id = $1 GROUP BY type`, [
+      userId,
+    ]);
+    const count = Object.fromEntries(events.rows.map((r) => [r.type, r.n]));
+    assert.equal(count.RECOVERY_CODE_FAILED, 10, 'wrong or spent, compared: exactly 10');
+    assert.equal(count.USER_LOCKED, 1);
   });
 
   it('answers a flood of 300 codes for one user with 429 at once, never 503, while another user is served', async () => {

@@ -275,7 +275,7 @@ export interface paths {
         put?: never;
         /**
          * Log in with a recovery code (each works once)
-         * @description Wrong codes count towards a per-user lock: after LOCKOUT_THRESHOLD of them, 429 USER_LOCKED for LOCKOUT_SECONDS, and no code is compared meanwhile.
+         * @description Wrong codes, and codes used before, count towards a per-user lock: after LOCKOUT_THRESHOLD of them, 429 USER_LOCKED for LOCKOUT_SECONDS, and no code is compared meanwhile. A right code starts the count afresh.
          */
         post: operations["verifyRecoveryCode"];
         delete?: never;
