@@ -38,12 +38,12 @@ describe('recovery codes and erasing a user (API.md §10), on two replicas', () 
     app.call('POST', `/v1/users/${userId}/devices/${authId}/activate`, token, { otp });
   const verify = (app: TestApp, userId: string, code: string) => app.call('POST', `/v1/users/${userId}/recovery-codes/verify`, token, { code });
 
-  async function userWithCodes(): Promise<{ userId: string; codes: string[]; authId: string; secret: string }> {
+  async function userWithCodes(): Promise<{ userId: string; codes: string[]; authId: string; secret: string; deviceId: string }> {
     const userId = newUser();
     const device = await create(userId);
     const r = await activate(a, userId, device.authId, a.code(device.secret));
     assert.equal(r.status, 200);
-    return { userId, codes: r.body.recoveryCodes as string[], ...device };
+    return { userId, codes: r.body.recoveryCodes as string[], ...device, deviceId: r.body.deviceId as string };
   }
 
   it('issues 10 codes once, with the first device: 20 concurrent activations (two replicas, two devices) give one set', async () => {
@@ -195,6 +195,33 @@ describe('recovery codes and erasing a user (API.md §10), on two replicas', () 
     assert.equal(fresh.length, 10);
     assert.equal((await verify(b, userId, codes[0])).body.code, 'INVALID_RECOVERY_CODE');
     assert.equal((await verify(b, userId, fresh[0])).body.remainingCodes, 9);
+  });
+
+  it('regenerates while the user is locked: the lock stays in force for the new set too', async () => {
+    const { userId } = await userWithCodes();
+    for (let i = 0; i < 10; i++) await verify(a, userId, `ZZZZZ-${String(i).padStart(5, '0')}`);
+    const r = await a.call('POST', `/v1/users/${userId}/recovery-codes`, token);
+    assert.equal(r.status, 201);
+    const fresh = r.body.recoveryCodes as string[];
+    const refused = await verify(b, userId, fresh[0]);
+    assert.equal(refused.status, 429);
+    assert.equal(refused.body.code, 'USER_LOCKED');
+    a.clock.advance(61_000);
+    const after = await verify(b, userId, fresh[0]);
+    assert.equal(after.status, 200, JSON.stringify(after.body));
+    assert.equal(after.body.remainingCodes, 9);
+  });
+
+  it('keeps the codes when the last device is deleted: they are the way back in', async () => {
+    const { userId, codes, deviceId } = await userWithCodes();
+    assert.equal((await a.call('DELETE', `/v1/users/${userId}/devices/${deviceId}`, token)).status, 204);
+    assert.deepEqual((await a.call('GET', `/v1/users/${userId}/devices`, token)).body.devices, []);
+    const state = await b.call('GET', `/v1/users/${userId}/recovery-codes`, token);
+    assert.equal(state.body.remainingCodes, 10);
+    assert.equal(typeof state.body.createdAt, 'string');
+    const used = await verify(a, userId, codes[0]);
+    assert.equal(used.status, 200, JSON.stringify(used.body));
+    assert.equal(used.body.remainingCodes, 9);
   });
 
   it('erases a user: nothing of theirs in Postgres or Redis, events kept without device names; other users untouched', async () => {
