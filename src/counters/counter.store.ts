@@ -27,6 +27,8 @@ export abstract class CounterStore {
    * Never below zero; the window keeps its end.
    */
   abstract release(counter: string): Promise<void>;
+  /** Deletes a counter, window and all (erasing the user it counts for). */
+  abstract forget(counter: string): Promise<void>;
   /** The count as it is (0 with no window running). */
   abstract peek(counter: string): Promise<WindowCount>;
   abstract close(): Promise<void>;

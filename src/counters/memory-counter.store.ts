@@ -45,6 +45,11 @@ export class MemoryCounterStore extends CounterStore {
     return Promise.resolve();
   }
 
+  override forget(counter: string): Promise<void> {
+    this.counters.delete(counter);
+    return Promise.resolve();
+  }
+
   override peek(counter: string): Promise<WindowCount> {
     const entry = this.counters.get(counter);
     const now = this.now();

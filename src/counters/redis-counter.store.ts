@@ -55,6 +55,11 @@ export class RedisCounterStore extends CounterStore {
     return this.redis.run(async (redis) => void (await redis.eval(RELEASE, [this.key(counter)], [])));
   }
 
+  override forget(counter: string): Promise<void> {
+    const key = this.key(counter);
+    return this.redis.run(async (redis) => void (await redis.send(key, ['DEL', key])));
+  }
+
   override peek(counter: string): Promise<WindowCount> {
     return this.redis.run(async (redis) => {
       const [count, ttl] = await redis.eval<[number, number]>(PEEK, [this.key(counter)], []);

@@ -1,13 +1,14 @@
 import { redisScript } from '../redis/redis-connection.js';
 
 // One hash per client and key (each script touches that one key: cluster-safe): fingerprint, state
-// (RUNNING | DONE) and, when done, the sealed response.
+// (RUNNING | DONE), the user whose path the request is on ('' for none) and, when done, the sealed
+// response.
 
-// KEYS: entry. ARGV: fingerprint, runningMs, run id. Returns {outcome, sealed response?}.
+// KEYS: entry. ARGV: fingerprint, runningMs, run id, userId. Returns {outcome, sealed response?}.
 export const BEGIN = redisScript(`
 local f = redis.call('HMGET', KEYS[1], 'fingerprint', 'state', 'response')
 if not f[1] then
-  redis.call('HSET', KEYS[1], 'fingerprint', ARGV[1], 'state', 'RUNNING', 'run', ARGV[3])
+  redis.call('HSET', KEYS[1], 'fingerprint', ARGV[1], 'state', 'RUNNING', 'run', ARGV[3], 'user', ARGV[4])
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return {'STARTED'}
 end

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Observable } from 'rxjs';
 import { DomainError } from '../common/domain-error.js';
+import { isUserId } from '../common/validation.js';
 import { ReplayedResponse } from '../common/replayed-response.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { CounterStore } from '../counters/counter.store.js';
@@ -20,7 +21,7 @@ const REPLAYED_HEADERS = ['content-type', 'cache-control', 'pragma', 'location']
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set when this request runs under an Idempotency-Key: its answer is kept (see keepIdempotentAnswers). */
-    idempotency?: { clientId: string; key: string; run: string };
+    idempotency?: { clientId: string; key: string; run: string; userId: string | undefined };
   }
 }
 
@@ -67,7 +68,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   private async run(request: FastifyRequest, clientId: string, key: string, next: CallHandler): Promise<Observable<unknown>> {
     const fingerprint = requestFingerprint(this.fingerprintKey, request.method, request.url, request.body);
-    const outcome = await this.store.begin(clientId, key, fingerprint, this.runningMs);
+    // On a user's path (/v1/users/{userId}/…): erasing the user forgets the key and its answer.
+    const { userId } = (request.params ?? {}) as { userId?: unknown };
+    const owner = typeof userId === 'string' && isUserId(userId) ? userId : undefined;
+    const outcome = await this.store.begin(clientId, key, fingerprint, this.runningMs, owner);
     if (outcome.status === 'STARTED') await this.withinQuota(clientId, key, outcome.run);
     switch (outcome.status) {
       case 'REUSED':
@@ -79,7 +83,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       case 'DONE':
         throw new ReplayedResponse(outcome.response);
       case 'STARTED':
-        request.idempotency = { clientId, key, run: outcome.run };
+        request.idempotency = { clientId, key, run: outcome.run, userId: owner };
         return next.handle();
     }
   }
@@ -109,7 +113,8 @@ export function keepIdempotentAnswers(fastify: FastifyInstance, store: Idempoten
         const headers: Record<string, string> = {};
         for (const name of REPLAYED_HEADERS) if (reply.hasHeader(name)) headers[name] = String(reply.getHeader(name));
         const keepMs = headers['cache-control'] === 'no-store' ? KEEP_SECRET_MS : KEEP_MS;
-        const kept = await store.complete(run.clientId, run.key, run.run, { status: reply.statusCode, headers, body: body as string }, keepMs);
+        const response = { status: reply.statusCode, headers, body: body as string };
+        const kept = await store.complete(run.clientId, run.key, run.run, response, keepMs, run.userId);
         if (!kept) logger.warn({ reqId: request.id }, 'an idempotent request outran its key: its answer is not kept');
       }
     } catch (error) {

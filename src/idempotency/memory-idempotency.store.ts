@@ -4,6 +4,7 @@ import { type BeginOutcome, IdempotencyStore, type StoredResponse } from './idem
 interface Entry {
   fingerprint: string;
   run: string;
+  userId: string | undefined;
   response: StoredResponse | undefined;
   until: number;
 }
@@ -30,12 +31,12 @@ export class MemoryIdempotencyStore extends IdempotencyStore {
     return this.entries.get(id);
   }
 
-  override begin(clientId: string, key: string, fingerprint: string, runningMs: number): Promise<BeginOutcome> {
+  override begin(clientId: string, key: string, fingerprint: string, runningMs: number, userId?: string): Promise<BeginOutcome> {
     const id = `${clientId}\u0000${key}`;
     const entry = this.live(id);
     if (entry === undefined) {
       const run = randomUUID();
-      this.entries.set(id, { fingerprint, run, response: undefined, until: this.nowMs() + runningMs });
+      this.entries.set(id, { fingerprint, run, userId, response: undefined, until: this.nowMs() + runningMs });
       return Promise.resolve({ status: 'STARTED', run });
     }
     if (entry.fingerprint !== fingerprint) return Promise.resolve({ status: 'REUSED' });
@@ -53,6 +54,11 @@ export class MemoryIdempotencyStore extends IdempotencyStore {
     const id = `${clientId}\u0000${key}`;
     const entry = this.live(id);
     if (entry?.run === run && entry.response === undefined) this.entries.delete(id);
+    return Promise.resolve();
+  }
+
+  override eraseUser(clientId: string, userId: string): Promise<void> {
+    for (const [id, entry] of this.entries) if (id.startsWith(`${clientId}\u0000`) && entry.userId === userId) this.entries.delete(id);
     return Promise.resolve();
   }
 

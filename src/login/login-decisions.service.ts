@@ -19,7 +19,7 @@ import {
   tooManyWrongResponses,
 } from './login.errors.js';
 import { LoginProof } from './login-proof.js';
-import { toLoginRequestDto } from './login-requests.service.js';
+import { loginCounters, toLoginRequestDto } from './login-requests.service.js';
 
 /** Wrong OCRA responses before a login request fails (API.md §11). */
 export const LOGIN_MAX_FAILURES = 3;
@@ -54,7 +54,7 @@ export class LoginDecisionsService {
     if (claim.status === 'NOT_FOUND') throw loginRequestNotFound();
     if (claim.status === 'BUSY') throw decisionBusy();
     if (claim.status === 'CLOSED') throw notPending(statusAt(claim.request, this.clock.nowMs()));
-    const guesses = `login-guess:${clientId}:${userId}`;
+    const { guesses } = loginCounters(clientId, userId);
     let check: Awaited<ReturnType<LoginProof['check']>>;
     try {
       const slot = await this.counters.reserve(guesses, lockoutThreshold, lockoutSeconds * 1000);

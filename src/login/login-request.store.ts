@@ -39,6 +39,8 @@ export abstract class LoginRequestStore {
   abstract fail(clientId: string, requestId: string, token: string, maxFailures: number, nowMs: number): Promise<SettleOutcome>;
   /** Releases the lock without counting (the check could not complete). */
   abstract release(clientId: string, requestId: string, token: string): Promise<void>;
+  /** Erasing a user: deletes every request of theirs for this client, whatever its state. */
+  abstract eraseUser(clientId: string, userId: string): Promise<void>;
   /** Marks an approved request redeemed, once. */
   abstract redeem(clientId: string, userId: string, requestId: string, nowMs: number): Promise<RedeemOutcome>;
   /**

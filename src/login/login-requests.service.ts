@@ -29,6 +29,12 @@ const MESSAGES: Record<LoginStatus, string> = {
   FAILED: 'Too many wrong responses: the login request failed',
 };
 
+/** A user's counters: new login requests per minute, and wrong responses per lock period (login-decisions.service.ts). */
+export const loginCounters = (clientId: string, userId: string) => ({
+  creates: `login-create:${clientId}:${userId}`,
+  guesses: `login-guess:${clientId}:${userId}`,
+});
+
 export const toLoginRequestDto = (request: LoginRequest, status: LoginStatus, message = MESSAGES[status]): LoginRequestDto => ({
   status,
   message,
@@ -66,7 +72,7 @@ export class LoginRequestsService implements BeforeApplicationShutdown {
     } else if ((await this.devices.listForUser(caller.clientId, userId, 'primary')).length === 0) {
       throw noActiveDevice();
     }
-    const window = await this.counters.reserve(`login-create:${caller.clientId}:${userId}`, CREATE_LIMIT_PER_MINUTE, 60_000);
+    const window = await this.counters.reserve(loginCounters(caller.clientId, userId).creates, CREATE_LIMIT_PER_MINUTE, 60_000);
     if (!window.granted) throw tooManyLoginRequests(window.resetInMs / 1000);
     const now = this.clock.nowMs();
     const request: LoginRequest = {
@@ -135,6 +141,13 @@ export class LoginRequestsService implements BeforeApplicationShutdown {
       }
       await watch.done(Math.min(left, RECHECK_MS));
     }
+  }
+
+  /** Erasing a user: their login requests (a wait on one ends at its next re-read, 404) and their counters, for this client. */
+  async eraseUser(clientId: string, userId: string): Promise<void> {
+    await this.store.eraseUser(clientId, userId);
+    const { creates, guesses } = loginCounters(clientId, userId);
+    await Promise.all([this.counters.forget(creates), this.counters.forget(guesses)]);
   }
 
   /** Long-polls answer now with what they have, so they do not hold the shutdown. */

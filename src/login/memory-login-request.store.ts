@@ -99,6 +99,11 @@ export class MemoryLoginRequestStore extends LoginRequestStore {
     return Promise.resolve();
   }
 
+  override eraseUser(clientId: string, userId: string): Promise<void> {
+    for (const [key, entry] of this.entries) if (entry.request.clientId === clientId && entry.request.userId === userId) this.entries.delete(key);
+    return Promise.resolve();
+  }
+
   override redeem(clientId: string, userId: string, requestId: string, nowMs: number): Promise<RedeemOutcome> {
     const entry = this.live(clientId, requestId);
     if (entry?.request.userId !== userId) return Promise.resolve({ status: 'NOT_FOUND' });

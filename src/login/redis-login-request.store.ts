@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import type { RedisTopology } from '../redis/redis-topology.js';
+import { RedisUserIndex } from '../redis/user-index.js';
 import { ChangeWaiters } from './change-waiters.js';
 import type { LoginDecision, LoginRequest, StoredLoginState } from './login-request.js';
 import { CLAIM, CREATE, REDEEM, RELEASE, SETTLE } from './login-scripts.js';
@@ -27,6 +28,8 @@ function fromFields(hash: string[] | Record<string, string>): LoginRequest {
 export class RedisLoginRequestStore extends LoginRequestStore {
   private readonly waiters = new ChangeWaiters();
   private readonly channel: string;
+  /** A user's requests, for erasing the user. */
+  private readonly users: RedisUserIndex;
   private subscription: { topology: RedisTopology; ready: Promise<void> } | undefined;
   private lastSubscriberError = -Infinity;
 
@@ -38,6 +41,7 @@ export class RedisLoginRequestStore extends LoginRequestStore {
   ) {
     super();
     this.channel = `${prefix}login-decided`;
+    this.users = new RedisUserIndex(prefix, 'ulogin', 'userId');
   }
 
   // Tagged by request, not by client: each script touches one key, and a big tenant's logins spread over the cluster.
@@ -56,19 +60,21 @@ export class RedisLoginRequestStore extends LoginRequestStore {
       expiresAt: request.expiresAt,
     };
     const key = this.key(request.clientId, request.requestId);
-    const fields = [
-      'data',
-      JSON.stringify(fixed),
-      'userId',
-      request.userId,
-      'expiresAt',
-      String(request.expiresAt),
-      'state',
-      request.state,
-      'failures',
-      String(request.failures),
-    ];
-    return this.redis.run(async (redis) => void (await redis.eval(CREATE, [key], [keepMs, ...fields])));
+    const fields = {
+      data: JSON.stringify(fixed),
+      userId: request.userId,
+      expiresAt: String(request.expiresAt),
+      state: request.state,
+      failures: String(request.failures),
+    };
+    return this.redis.run(async (redis) => {
+      await this.users.add(redis, request.clientId, request.userId, request.requestId, keepMs);
+      await redis.eval(CREATE, [key], [keepMs, ...Object.entries(fields).flat()]);
+    });
+  }
+
+  override eraseUser(clientId: string, userId: string): Promise<void> {
+    return this.redis.run((redis) => this.users.erase(redis, clientId, userId, (requestId) => this.key(clientId, requestId)));
   }
 
   override get(clientId: string, userId: string, requestId: string): Promise<LoginRequest | undefined> {

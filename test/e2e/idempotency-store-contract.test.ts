@@ -53,6 +53,34 @@ function contract(name: string, open: () => Promise<Subject>): void {
       assert.equal((await subject.store.begin('c1', key, 'f1', 5000)).status, 'DONE');
     });
 
+    it('forgets, on erasing a user, every key begun on their paths for that client, and only those', async () => {
+      const begin = (client: string, key: string, fingerprint: string, userId?: string) =>
+        subject.store.begin(client, key, fingerprint, 5000, userId);
+      const [done, running, theirs, otherClient, noUser] = Array.from({ length: 5 }, () => randomUUID());
+      const first = await begin('c1', done, 'f1', 'u1');
+      assert.ok(first.status === 'STARTED');
+      assert.equal(await subject.store.complete('c1', done, first.run, answer, 60_000, 'u1'), true);
+      assert.equal((await begin('c1', running, 'f1', 'u1')).status, 'STARTED');
+      const other = await begin('c1', theirs, 'f-u2', 'u2');
+      assert.ok(other.status === 'STARTED');
+      await subject.store.complete('c1', theirs, other.run, answer, 60_000, 'u2');
+      assert.equal((await begin('c1', theirs, 'f-u1', 'u1')).status, 'REUSED', 'the same key on another path');
+      for (const [client, key, userId] of [
+        ['c2', otherClient, 'u1'],
+        ['c1', noUser, undefined],
+      ] as const) {
+        const started = await begin(client, key, 'f1', userId);
+        assert.ok(started.status === 'STARTED');
+        await subject.store.complete(client, key, started.run, answer, 60_000, userId);
+      }
+      await subject.store.eraseUser('c1', 'u1');
+      assert.equal((await begin('c1', done, 'f1', 'u1')).status, 'STARTED', 'the kept answer is gone: the request runs afresh');
+      assert.equal((await begin('c1', running, 'f1', 'u1')).status, 'STARTED');
+      assert.deepEqual(await begin('c1', theirs, 'f-u2', 'u2'), { status: 'DONE', response: answer });
+      assert.deepEqual(await begin('c2', otherClient, 'f1', 'u1'), { status: 'DONE', response: answer });
+      assert.deepEqual(await begin('c1', noUser, 'f1'), { status: 'DONE', response: answer });
+    });
+
     it('frees a key whose run outlived its lease; the late run can neither complete nor abandon the new one', async () => {
       const key = randomUUID();
       const slow = await subject.store.begin('c1', key, 'f1', 50);

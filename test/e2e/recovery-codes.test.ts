@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createClient } from 'redis';
@@ -225,7 +226,22 @@ describe('recovery codes and erasing a user (API.md §10), on two replicas', () 
   });
 
   it('erases a user: nothing of theirs in Postgres or Redis, events kept without device names; other users untouched', async () => {
-    const { userId, codes } = await userWithCodes();
+    // The user activates under an Idempotency-Key, asks for a login and answers it wrongly (a
+    // login request, its counters and a kept answer in Redis), and has two pending registrations.
+    const userId = newUser();
+    const device = await create(userId);
+    const idempotencyKey = `erase-${userId}`;
+    const activation = [`/v1/users/${userId}/devices/${device.authId}/activate`, token, { otp: a.code(device.secret) }] as const;
+    const activated = await a.call('POST', ...activation, { 'idempotency-key': idempotencyKey });
+    assert.equal(activated.status, 200, JSON.stringify(activated.body));
+    const codes = activated.body.recoveryCodes as string[];
+    const replayed = await b.call('POST', ...activation, { 'idempotency-key': idempotencyKey });
+    assert.equal(replayed.headers.get('idempotent-replayed'), 'true');
+    const login = await a.call('POST', `/v1/users/${userId}/login-requests`, token, {});
+    assert.equal(login.status, 201, JSON.stringify(login.body));
+    const loginPath = `/v1/users/${userId}/login-requests/${login.body.requestId as string}`;
+    const wrong = await b.call('POST', `${loginPath}/approve`, token, { deviceId: activated.body.deviceId, response: '00000000' });
+    assert.equal(wrong.status, 400, JSON.stringify(wrong.body));
     const other = await userWithCodes();
     await create(userId, 'Pending one');
     const { secret } = await create(userId, 'Pending two');
@@ -255,11 +271,17 @@ describe('recovery codes and erasing a user (API.md §10), on two replicas', () 
               : type === 'set'
                 ? JSON.stringify(await redis.sMembers(key))
                 : String(await redis.get(key));
-        if (key.includes(userId) || content.includes(userId)) leftovers.push(key);
+        const traces = [userId, login.body.requestId as string, idempotencyKey, createHash('sha256').update(idempotencyKey).digest('hex')];
+        if (traces.some((trace) => key.includes(trace) || content.includes(trace))) leftovers.push(key);
       }
     }
     await redis.close();
     assert.deepEqual(leftovers, []);
+    assert.equal((await b.call('GET', loginPath, token)).status, 404);
+    // The activation's kept answer (its codes) is gone: the same request runs afresh, and finds nothing.
+    const again = await a.call('POST', ...activation, { 'idempotency-key': idempotencyKey });
+    assert.equal(again.status, 404, JSON.stringify(again.body));
+    assert.equal(again.headers.get('idempotent-replayed'), null);
     const list = await a.call('GET', `/v1/users/${userId}/devices`, token);
     assert.deepEqual(list.body.devices, []);
     assert.equal((await verify(a, userId, codes[1])).body.code, 'INVALID_RECOVERY_CODE');

@@ -54,6 +54,18 @@ export function counterStoreContract(name: string, make: () => Promise<CounterSu
       assert.deepEqual(await store.peek(`none:${randomUUID()}`), { count: 0, resetInMs: 0 });
     });
 
+    it('forgets a counter: its count and window go, and the next reservation starts afresh', async () => {
+      const counter = `f:${randomUUID()}`;
+      const other = `f:${randomUUID()}`;
+      await store.reserve(counter, 1, 5000);
+      await store.reserve(other, 1, 5000);
+      await store.forget(counter);
+      assert.deepEqual(await store.peek(counter), { count: 0, resetInMs: 0 });
+      assert.equal((await store.reserve(counter, 1, 5000)).granted, true);
+      assert.equal((await store.peek(other)).count, 1, 'another counter stays');
+      await store.forget(`none:${randomUUID()}`);
+    });
+
     it('starts a new window after the old one ends', async () => {
       const counter = `z:${randomUUID()}`;
       assert.equal((await store.reserve(counter, 1, 200)).granted, true);

@@ -141,6 +141,27 @@ export function loginStoreContract(name: string, open: () => Promise<LoginStoreS
       await unrelatedDone;
     });
 
+    it("erases a user's requests for one client, whatever their state, and nothing else", async () => {
+      const userId = `erased-${randomUUID()}`;
+      const mine = [loginRequest({ userId }), loginRequest({ userId })];
+      const others = [loginRequest({ userId: `kept-${randomUUID()}` }), loginRequest({ userId, clientId: 'c2' })];
+      for (const r of [...mine, ...others]) await s.first.create(r, 120_000);
+      const claim = await s.first.claim('c1', userId, mine[0].requestId, Date.now(), 1000);
+      assert.ok(claim.status === 'CLAIMED');
+      await s.first.decide('c1', mine[0].requestId, claim.token, 'APPROVED', 'd1', Date.now());
+      await s.second.eraseUser('c1', userId);
+      for (const r of mine) {
+        assert.equal(await s.first.get('c1', userId, r.requestId), undefined);
+        assert.equal((await s.second.claim('c1', userId, r.requestId, Date.now(), 1000)).status, 'NOT_FOUND');
+        assert.equal((await s.first.redeem('c1', userId, r.requestId, Date.now())).status, 'NOT_FOUND');
+      }
+      for (const r of others) assert.deepEqual(await s.first.get(r.clientId, r.userId, r.requestId), r);
+      const again = loginRequest({ userId });
+      await s.first.create(again, 120_000);
+      assert.deepEqual(await s.second.get('c1', userId, again.requestId), again, 'a new request after the erasure is kept');
+      await s.first.eraseUser('c1', `nobody-${randomUUID()}`);
+    });
+
     it('ends every wait at wakeAll (shutdown)', async () => {
       const watch = await s.first.watch('c1', randomUUID());
       const started = performance.now();

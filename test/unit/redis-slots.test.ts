@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { pendingKeys } from '../../src/pending/pending-keys.js';
+import { RedisUserIndex } from '../../src/redis/user-index.js';
 import { keySlot } from '../support/cluster-slot.js';
 
 describe('Redis keys in a cluster', () => {
@@ -16,6 +17,15 @@ describe('Redis keys in a cluster', () => {
       const keys = pendingKeys('totp:', randomUUID(), randomUUID(), `user-${i}@example.com`);
       const slots = new Set([keys.registration, keys.user, keys.client].map(keySlot));
       assert.equal(slots.size, 1, JSON.stringify(keys));
+    }
+  });
+
+  it("puts a user's index of login requests or Idempotency-Keys in their client's slot, whatever the user id", () => {
+    const index = new RedisUserIndex('totp:', 'ulogin', 'userId');
+    for (let i = 0; i < 500; i++) {
+      const clientId = randomUUID();
+      const key = index.key(clientId, `user-${i}@example.com`);
+      assert.equal(keySlot(key), keySlot(pendingKeys('totp:', clientId, randomUUID()).client), key);
     }
   });
 });

@@ -317,7 +317,7 @@ export interface paths {
         post?: never;
         /**
          * Erase everything of a user for this client
-         * @description Devices, pending registrations, recovery codes and locks. Audit events stay, without device names, and a USER_ERASED event is added. Answers 204 also when nothing was left.
+         * @description Devices, pending registrations, login requests, the kept answers of Idempotency-Keys used on the user's paths, recovery codes and locks. Audit events stay, without device names, and a USER_ERASED event is added. Answers 204 also when nothing was left.
          */
         delete: operations["eraseUser"];
         options?: never;
