@@ -103,6 +103,11 @@ export class AuditRepository {
   }
 }
 
+// What an erasure removed (a USER_ERASED after it, for that client and user) did not expire.
+const NOT_ERASED = `NOT EXISTS (
+        SELECT 1 FROM audit_events e
+         WHERE e.client_id = c.client_id AND e.user_id = c.user_id AND e.type = 'USER_ERASED' AND e.seq > c.seq)`;
+
 const REGISTRATION_EXPIRIES = `WITH expired AS (
    INSERT INTO audit_events (event_id, client_id, user_id, device_id, type, request_id, detail, created_at)
    SELECT gen_random_uuid(), c.client_id, c.user_id, c.device_id, 'REGISTRATION_EXPIRED', NULL, NULL, (c.detail->>'expiresAt')::timestamptz
@@ -114,6 +119,7 @@ const REGISTRATION_EXPIRIES = `WITH expired AS (
         SELECT 1 FROM audit_events t
          WHERE t.device_id = c.device_id
            AND t.type IN ('DEVICE_ACTIVATED', 'REGISTRATION_EXHAUSTED', 'REGISTRATION_DELETED', 'REGISTRATION_EXPIRED'))
+      AND ${NOT_ERASED}
    RETURNING 1)
  SELECT count(*)::int AS n FROM expired`;
 
@@ -132,5 +138,6 @@ const LOGIN_EXPIRIES = `WITH expired AS (
          WHERE t.detail ? 'loginRequestId'
            AND t.detail->>'loginRequestId' = c.detail->>'loginRequestId'
            AND t.type IN ('LOGIN_APPROVED', 'LOGIN_DENIED', 'LOGIN_FAILED', 'LOGIN_EXPIRED', 'LOGIN_REDEEMED'))
+      AND ${NOT_ERASED}
    RETURNING 1)
  SELECT count(*)::int AS n FROM expired`;

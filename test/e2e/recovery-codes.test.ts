@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createClient } from 'redis';
+import { AuditService } from '../../src/audit/audit.service.js';
 import { LogSink, REDIS_URL, startApp, startTestApp, type TestApp } from '../support/harness.js';
 
 type App = TestApp & { teardown(): Promise<void> };
@@ -292,5 +293,22 @@ describe('recovery codes and erasing a user (API.md §10), on two replicas', () 
     assert.equal((await verify(b, other.userId, other.codes[0])).status, 200);
     assert.equal((await a.call('GET', `/v1/users/${other.userId}/devices`, token)).body.devices instanceof Array, true);
     assert.equal((await a.call('DELETE', `/v1/users/${userId}`, token)).status, 204);
+    // The expiry sweep records nothing for what the erasure removed (two registrations, a login
+    // request), and does for a registration made after it and for another user's.
+    const later = await create(userId, 'After');
+    const lapsing = await create(other.userId, 'Lapsing');
+    a.clock.advance(11 * 60_000);
+    await a.app.get(AuditService).sweepExpiries();
+    const { rows: expiries } = await db.query<{ user_id: string; device_id: string; type: string }>(
+      `SELECT user_id, device_id, type FROM audit_events WHERE user_id = ANY($1) AND type IN ('REGISTRATION_EXPIRED', 'LOGIN_EXPIRED') ORDER BY seq`,
+      [[userId, other.userId]],
+    );
+    assert.deepEqual(
+      expiries.map((e) => [e.user_id, e.device_id, e.type]).sort(),
+      [
+        [userId, later.authId, 'REGISTRATION_EXPIRED'],
+        [other.userId, lapsing.authId, 'REGISTRATION_EXPIRED'],
+      ].sort(),
+    );
   });
 });
