@@ -50,7 +50,7 @@ export class TokenService {
       return response;
     } catch (error) {
       this.metrics.tokenFailed(
-        error instanceof OAuthError ? error.error : error instanceof DependencyUnavailableError ? 'unavailable' : 'server_error',
+        error instanceof OAuthError ? error.error : error instanceof DependencyUnavailableError ? 'temporarily_unavailable' : 'server_error',
       );
       throw error;
     }

@@ -24,7 +24,7 @@ export class Metrics {
   /** One answered HTTP request: `route` is the route template (never the path with its ids). */
   httpRequest(_method: string, _route: string, _status: number, _seconds: number): void {}
   tokenGranted(): void {}
-  /** `reason`: the OAuth error code answered (invalid_client, too_many_requests, …) or `unavailable`. */
+  /** `reason`: the OAuth error code answered (invalid_client, too_many_requests, temporarily_unavailable, …). */
   tokenFailed(_reason: string): void {}
   registration(_event: RegistrationEvent, _count = 1): void {}
   verification(_outcome: VerificationOutcome): void {}

@@ -149,14 +149,25 @@ export class PrometheusMetrics extends Metrics {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
+  /**
+   * A gauge read at scrape time. A source that fails (Postgres or Redis down) leaves this gauge
+   * without a value (NaN) for that scrape; it never fails the scrape, which must keep answering during
+   * an outage (totp_dependency_up says 0 then).
+   */
   private gauge(name: string, help: string, labelNames: string[], collect: (g: Gauge) => void | Promise<void>): void {
     new Gauge({
       name,
       help,
       labelNames,
       registers: [this.registry],
-      collect() {
-        return collect(this);
+      async collect() {
+        try {
+          await collect(this);
+        } catch {
+          this.reset();
+          // An unlabelled gauge always shows a sample: NaN, not a made-up 0.
+          if (labelNames.length === 0) this.set(NaN);
+        }
       },
     });
   }
